@@ -7,7 +7,8 @@
     ├── AuthError                       missing, unknown or insufficient API key
     └── StoreError                      the event or metadata store failed
         ├── StoreUnavailable            the store cannot be reached (ingest answers 503)
-        └── MigrationRequired           the store is at an older schema; run `watchkeeper migrate`
+        ├── MigrationRequired           the store is at an older schema; run `watchkeeper migrate`
+        └── ConflictError               a metadata write clashes with an existing record
 
 The SDK's data path never raises these at the caller: it warns and counts drops.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "MigrationRequired",
+    "ConflictError",
 ]
 
 
@@ -56,3 +58,7 @@ class StoreUnavailable(StoreError):
 
 class MigrationRequired(StoreError):
     """The store's schema is older than this version of watchkeeper needs."""
+
+
+class ConflictError(StoreError):
+    """A metadata write clashes with an existing record (duplicate name, stale version)."""

@@ -51,7 +51,6 @@ def scan(file: IO[str], fmt: str, fail_on_flag: bool) -> None:
     --fail-on-flag if anything was flagged or a line was bad, 2 for usage errors.
     """
     flagged = bad = 0
-    out = click.get_text_stream("stdout")
     for lineno, raw in enumerate(file, start=1):
         if not raw.strip():
             result: dict[str, Any] = {"line": lineno, "error": f"line {lineno}: empty line"}
@@ -64,7 +63,6 @@ def scan(file: IO[str], fmt: str, fail_on_flag: bool) -> None:
         elif result["flagged"]:
             flagged += 1
         line = json.dumps(result, ensure_ascii=False) if fmt == "json" else _text_line(lineno, result)
-        out.write(line + "\n")
-    out.flush()
+        click.echo(line)
     if fail_on_flag and (flagged or bad):
         sys.exit(1)

@@ -148,7 +148,7 @@ def _check(calls: list[Any], policy: ToolPolicy, baseline: SequenceBaseline | No
     if baseline is not None and baseline.transitions:
         for i, a, c in baseline.unseen(calls):
             tool = c if c != _END else a
-            sev = "high" if (c not in baseline.tools and c != _END) else "medium"
+            sev = "medium" if (c not in baseline.tools and c != _END) else "low"
             issues.append(ToolIssue("unseen_transition", tool, min(i, len(calls) - 1), f"{a} -> {c} never seen in baseline", sev))
     seen_read = -1
     for i, n in enumerate(names):

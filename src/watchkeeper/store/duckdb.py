@@ -10,27 +10,27 @@ import os
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Any, Sequence
 
 import duckdb
 
-from ..errors import ConfigError, MigrationRequired, StoreError, StoreUnavailable
+from ..errors import ConfigError, ConflictError, MigrationRequired, StoreError, StoreUnavailable
 from ..ingest.records import Batch
 from . import keys as keyfmt
 from .base import KeyRecord
-from .migrations import load, split_statements
-from .schema import SCHEMA_VERSION, to_arrow
-
-_PRED_FIELDS = (
-    "model, model_version, request_id, epoch_us(ts) AS ts_us, release_id, release, inputs, output_label, "
-    "output_value, score, scores, latency_ms, segment, cost, trace_id, error, extra"
-)
+from .migrations import latest_version, load, split_statements
+from .dialect import DuckDBDialect
+from .schema import to_arrow
+from .sqlstore import SQLEventStore
 
 
-class DuckDBStore:
+
+class DuckDBStore(SQLEventStore):
     """EventStore and MetaStore over one DuckDB database."""
 
     backend = "duckdb"
+    dialect = DuckDBDialect()
 
     def __init__(self, path: str, *, read_only: bool = False):
         self.path = path
@@ -63,11 +63,35 @@ class DuckDBStore:
             self._local.cur = cur
         return cur
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self._cur()
         result = cur.execute(sql, list(params))
         names = [d[0] for d in result.description]
         return [dict(zip(names, row)) for row in result.fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one writing statement (metadata); serialised with every other write."""
+        with self._write_lock:
+            try:
+                self._cur().execute(sql, list(params))
+            except duckdb.ConstraintException as exc:
+                raise ConflictError(str(exc)) from None
+            except duckdb.Error as exc:
+                raise StoreError(f"DuckDB statement failed: {exc}") from None
+
+    @contextmanager
+    def transaction(self):
+        """Run several metadata statements atomically: ``with store.transaction() as tx: tx.execute(...)``."""
+        with self._write_lock:
+            cur = self._cur()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield _Tx(cur)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
 
     def close(self) -> None:
         if not self._closed:
@@ -119,6 +143,7 @@ class DuckDBStore:
 
     def check_schema(self) -> None:
         version = self.schema_version()
+        SCHEMA_VERSION = latest_version("duckdb")
         if version < SCHEMA_VERSION:
             raise MigrationRequired(
                 f"Store {self.url} is at schema {version}; this watchkeeper needs {SCHEMA_VERSION}. "
@@ -151,83 +176,6 @@ class DuckDBStore:
                     pass
                 raise StoreError(f"DuckDB write failed: {exc}") from None
 
-    def predictions(self, project: str, *, model: str | None = None, since_us: int | None = None,
-                    until_us: int | None = None, limit: int = 100,
-                    after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
-        where, params = ["project = ?"], [project]
-        if model:
-            where.append("model = ?")
-            params.append(model)
-        if since_us is not None:
-            where.append("ts >= make_timestamp(?)")
-            params.append(since_us)
-        if until_us is not None:
-            where.append("ts < make_timestamp(?)")
-            params.append(until_us)
-        if after is not None:
-            where.append("(ts, request_id) > (make_timestamp(?), ?)")
-            params.extend(after)
-        sql = (f"SELECT {_PRED_FIELDS} FROM predictions WHERE {' AND '.join(where)} "
-               f"ORDER BY ts, request_id LIMIT {int(limit)}")
-        return self._rows(sql, params)
-
-    def labels(self, project: str, *, request_ids: Sequence[str] | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        sql = "SELECT request_id, label, label_value, model, trace_id, epoch_us(ts) AS ts_us FROM labels WHERE project = ?"
-        params: list[Any] = [project]
-        if request_ids is not None:
-            sql += " AND request_id IN (SELECT unnest(?))"
-            params.append(list(request_ids))
-        sql += f" ORDER BY ts LIMIT {int(limit)}"
-        return self._rows(sql, params)
-
-    def models(self, project: str) -> list[dict[str, Any]]:
-        rows = self._rows(
-            """
-            SELECT model, count(*) AS predictions, list(DISTINCT model_version ORDER BY model_version) AS versions,
-                   epoch_us(min(ts)) AS first_seen_us, epoch_us(max(ts)) AS last_seen_us,
-                   count(error) AS errors, avg(latency_ms) AS mean_latency_ms
-            FROM predictions WHERE project = ? GROUP BY model ORDER BY model
-            """,
-            [project],
-        )
-        labelled = {
-            r["model"]: r["n"]
-            for r in self._rows(
-                """SELECT p.model, count(*) AS n FROM predictions p
-                   SEMI JOIN labels l ON l.project = p.project AND l.request_id = p.request_id
-                   WHERE p.project = ? GROUP BY p.model""",
-                [project],
-            )
-        }
-        for row in rows:
-            row["labelled"] = labelled.get(row["model"], 0)
-        return rows
-
-    def counts(self, project: str) -> dict[str, int]:
-        cur = self._cur()
-        return {
-            kind: cur.execute(f"SELECT count(*) FROM {kind} WHERE project = ?", [project]).fetchone()[0]
-            for kind in ("predictions", "labels", "feedback")
-        }
-
-    def latency_series(self, project: str, model: str, *, since_us: int, until_us: int,
-                       bucket_s: int) -> list[dict[str, Any]]:
-        step = int(bucket_s) * 1_000_000
-        rows = self._rows(
-            f"""
-            SELECT (epoch_us(ts) // {step}) * {step} AS t_us, count(*) AS count, count(error) AS errors,
-                   quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS q
-            FROM predictions
-            WHERE project = ? AND model = ? AND ts >= make_timestamp(?) AND ts < make_timestamp(?)
-            GROUP BY 1 ORDER BY 1
-            """,
-            [project, model, since_us, until_us],
-        )
-        for row in rows:
-            q = row.pop("q") or [None, None, None]
-            row["p50"], row["p95"], row["p99"] = q
-        return rows
-
     # -- metadata ---------------------------------------------------------------------------
     def _ensure_project(self, cur, project: str) -> None:
         cur.execute("INSERT INTO meta_projects VALUES (?, now()) ON CONFLICT DO NOTHING", [project])
@@ -253,7 +201,7 @@ class DuckDBStore:
                          str(row["created_at"]), row["revoked_at"] is not None)
 
     def find_key(self, secret: str) -> KeyRecord | None:
-        rows = self._rows("SELECT * FROM meta_api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        rows = self.rows("SELECT * FROM meta_api_keys WHERE key_hash = ? AND revoked_at IS NULL",
                           [keyfmt.hash_secret(secret)])
         return self._key(rows[0]) if rows else None
 
@@ -262,9 +210,9 @@ class DuckDBStore:
 
     def list_keys(self, project: str | None = None) -> list[KeyRecord]:
         if project:
-            rows = self._rows("SELECT * FROM meta_api_keys WHERE project = ? ORDER BY created_at", [project])
+            rows = self.rows("SELECT * FROM meta_api_keys WHERE project = ? ORDER BY created_at", [project])
         else:
-            rows = self._rows("SELECT * FROM meta_api_keys ORDER BY project, created_at")
+            rows = self.rows("SELECT * FROM meta_api_keys ORDER BY project, created_at")
         return [self._key(r) for r in rows]
 
     def revoke_key(self, key_id: str) -> bool:
@@ -275,7 +223,23 @@ class DuckDBStore:
         return n > 0
 
     def projects(self) -> list[str]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT name FROM meta_projects UNION SELECT DISTINCT project FROM predictions ORDER BY 1"
         )
         return [r["name"] for r in rows]
+
+
+class _Tx:
+    def __init__(self, cur):
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self._cur.execute(sql, list(params))
+        except duckdb.ConstraintException as exc:
+            raise ConflictError(str(exc)) from None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        result = self._cur.execute(sql, list(params))
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]

@@ -6,8 +6,6 @@ numbered migration in every backend's folder and a line here.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-
 # logical types: str (nullable text), key (non-null text), f64, i32, ts (UTC microseconds)
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "predictions": (

@@ -19,3 +19,7 @@ def load(backend: str) -> list[tuple[int, str, str]]:
 def split_statements(sql: str) -> list[str]:
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def latest_version(backend: str) -> int:
+    return max((v for v, _, _ in load(backend)), default=0)
