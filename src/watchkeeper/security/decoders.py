@@ -57,7 +57,7 @@ _BRAILLE = {0x01: "a", 0x03: "b", 0x09: "c", 0x19: "d", 0x11: "e", 0x0B: "f", 0x
             0x1F: "q", 0x17: "r", 0x0E: "s", 0x1E: "t", 0x25: "u", 0x27: "v", 0x3A: "w", 0x2D: "x",
             0x3D: "y", 0x35: "z", 0x00: " ", 0x02: ",", 0x32: ".", 0x16: "!", 0x26: "?"}
 
-_B64 = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
+_B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}|[A-Za-z0-9+/_-]{4,}={1,2}")
 _B32 = re.compile(r"[A-Z2-7]{8,}={0,6}")
 _B85_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")
 _A85_ALPHABET = frozenset(chr(c) for c in range(33, 118))

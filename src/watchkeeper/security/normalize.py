@@ -44,6 +44,8 @@ _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$|])[a-z0
 _SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _WORD = re.compile(r"\w+")
 _WS = re.compile(r"[ \t\f\v]+")
+_NEEDS_STRIP = re.compile("[" + "".join(chr(c) for c in sorted(_INVISIBLE)) + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+                          "\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 
 
 @dataclass
@@ -119,8 +121,9 @@ def normalize(text: str) -> Normalized:
     """Undo invisible characters, tag smuggling, zalgo, homoglyphs, spacing and leetspeak."""
     n = Normalized(text="")
     if not text.isascii():
-        n.hidden = hidden_messages(text)
-        text = _strip_invisible(text, n)
+        if _NEEDS_STRIP.search(text):
+            n.hidden = hidden_messages(text)
+            text = _strip_invisible(text, n)
         text = _strip_zalgo(text, n)
         text = unicodedata.normalize("NFKC", text)
         if not text.isascii():
@@ -134,8 +137,18 @@ def normalize(text: str) -> Normalized:
             text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     low = _WS.sub(" ", text.lower())
     n.text = low
-    if _LEET_WORD.search(low):
-        n.leet = leet_to_ascii(low)
+    spans = [m.span() for m in _LEET_WORD.finditer(low)]
+    if spans:
+        # Only the neighbourhood of leet words can read differently once mapped.
+        parts, last = [], -1
+        for a, b in spans:
+            a, b = max(0, a - 80), min(len(low), b + 80)
+            if parts and a <= last:
+                parts[-1] = (parts[-1][0], b)
+            else:
+                parts.append((a, b))
+            last = b
+        n.leet = "\n".join(leet_to_ascii(low[a:b]) for a, b in parts)
     return n
 
 
