@@ -37,7 +37,7 @@ CATEGORICAL = [f"cat_{i}" for i in range(5)]
 INJECTED = {
     "num_03": "mean shift +0.5 sd",
     "num_07": "scale x1.5",
-    "num_12": "lognormal, median x1.3",
+    "num_12": "values x1.3 (a normal with mean 120: a large shift)",
     "num_15": "missing share 1% -> 20%, values unchanged",
     "cat_1": "category shares .5/.3/.2 -> .3/.3/.4",
     "cat_3": "new category 'z' takes 15%",

@@ -7,6 +7,9 @@ being -inf/+inf), i.e. ``j = searchsorted(edges, x, side="right")``, so a store 
 window in SQL with the same rule and hand the counts to :func:`compare`. The top edge is the
 reference maximum nudged up one ulp, so the maximum itself is inside the range.
 
+Each bin also keeps the sum of its values (``SUM(x) ... GROUP BY bin`` in SQL), which makes the
+binned Wasserstein distance exact except where the two CDFs cross inside a bin.
+
 A categorical profile keeps exact category counts. Both kinds keep row and missing counts (missing =
 null, NaN or +-inf), and optionally Apache DataSketches: a KLL quantile sketch (numerical) and a
 frequent-items sketch (categorical). Small columns (<= 1000 valid values) also keep the sorted values,

@@ -74,8 +74,10 @@ def _numeric_svg(h: dict) -> str:
     for key, label in (("below", "below"), ("above", "above")):
         r, c = h["reference"][key], h["current"][key]
         if r or c:
-            notes.append(f"{label} the reference range: reference {r:.1%}, current {c:.1%}")
+            notes.append(f"{label} the plotted range: reference {r:.1%}, current {c:.1%}")
     svg = f'<svg width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img">{"".join(parts)}</svg>'
+    if notes:
+        notes = ["Plotted: the reference's 1st-99th percentile range (density)."] + notes
     return svg + "".join(f'<div class="reason">{escape(n)}</div>' for n in notes)
 
 

@@ -96,16 +96,21 @@ def _inputs(ref, cur) -> Inputs:
 def display_histogram(ref, cur) -> dict:
     """Small histogram of reference and current shares for plots (at most ~40 bins or 20 categories)."""
     if ref.kind == "numerical":
-        k = ref.edges.size - 1
+        # plot the reference 1st-99th percentile range; long tails would squash the picture
+        trim = 1 if ref.edges.size > 21 else 0
+        fine = ref.edges[trim:ref.edges.size - trim]
+        k = fine.size - 1
         group = np.arange(k) * min(DISPLAY_BINS, k) // max(k, 1)
         starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        edges = np.r_[ref.edges[starts], ref.edges[-1]]
+        edges = np.r_[fine[starts], fine[-1]]
         shares = []
         for p in (ref, cur):
             total = max(p.counts.sum(), 1)
-            inner = np.add.reduceat(p.counts[1:-1], starts) if k else np.zeros(0)
-            shares.append({"below": p.counts[0] / total, "bins": (inner / total).round(6).tolist(),
-                           "above": p.counts[-1] / total})
+            inner = p.counts[1 + trim:p.counts.size - 1 - trim]
+            inner = np.add.reduceat(inner, starts) if k else np.zeros(0)
+            shares.append({"below": round(float(p.counts[:1 + trim].sum() / total), 6),
+                           "bins": (inner / total).round(6).tolist(),
+                           "above": round(float(p.counts[p.counts.size - 1 - trim:].sum() / total), 6)})
         return {"histogram": {"edges": [float(f"{e:.6g}") for e in edges], "reference": shares[0],
                               "current": shares[1]}}
     keys, r, c = align_categories(ref.categories or {}, cur.categories or {})
