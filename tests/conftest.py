@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import LiveServer, duckdb_url
+
+# Which event store the app/live_server fixtures use: WATCHKEEPER_TEST_STORE=duckdb (default) or chdb.
+TEST_STORE = os.environ.get("WATCHKEEPER_TEST_STORE", "duckdb").strip().lower() or "duckdb"
+if TEST_STORE not in ("duckdb", "chdb"):
+    raise pytest.UsageError(f"WATCHKEEPER_TEST_STORE has value {TEST_STORE!r}. Expected duckdb or chdb.")
+
+
+def event_store_url(path) -> str:
+    """A file-backed event store URL for the backend under test (``path`` without extension)."""
+    if TEST_STORE == "chdb":
+        return "chdb:////" + str(path).lstrip("/") + ".chdb"
+    return duckdb_url(path.with_suffix(".duckdb") if hasattr(path, "with_suffix") else f"{path}.duckdb")
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    """A fresh file-backed event store URL of the backend under test."""
+    return event_store_url(tmp_path / "wk")
 
 
 @pytest.fixture
@@ -11,7 +31,7 @@ def live_server(tmp_path):
     servers = []
 
     def start(store_url: str | None = None, *args: str, env: dict | None = None) -> LiveServer:
-        server = LiveServer(store_url or duckdb_url(tmp_path / "wk.duckdb"), args, env).start()
+        server = LiveServer(store_url or event_store_url(tmp_path / "wk"), args, env).start()
         servers.append(server)
         return server
 
@@ -25,7 +45,7 @@ def app():
     from watchkeeper.server.app import create_app
     from watchkeeper.server.config import ServerConfig
 
-    return create_app(ServerConfig(store_url="duckdb://:memory:"))
+    return create_app(ServerConfig(store_url=f"{TEST_STORE}://:memory:"))
 
 
 @pytest.fixture
@@ -34,3 +54,30 @@ def client(app):
 
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on a free loopback port for the whole session, stopped by PID at the end."""
+    from pg_server import PgServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries not found (apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix="wk-postgres-")  # under /tmp: pytest's own tmp dir is private to root
+    server = PgServer(root, bindir).init().start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40] + "_" + os.urandom(3).hex()
+    return postgres_server.create_database(name)

@@ -11,8 +11,20 @@ Importing this module stays light: no FastAPI, DuckDB, numpy or pandas.
 from .errors import ConfigError, WatchkeeperError
 from .sdk.client import Client
 from .sdk.default import flush, init, log_feedback, log_label, log_outcome, log_prediction, shutdown, stats
+from .sdk.release import release
+from .sdk.tracing import set_trace_context, span, trace, traced
+from . import llm  # watchkeeper.llm.stream: token timing of streamed responses
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # watchkeeper.guard (the in-process security guard) loads on first use: ``import watchkeeper`` stays light.
+    if name == "guard":
+        import importlib
+
+        return importlib.import_module(".guard", __name__)
+    raise AttributeError(f"module 'watchkeeper' has no attribute {name!r}")
 
 
 def instrument_fastapi(app, model: str, **options):
@@ -34,6 +46,11 @@ __all__ = [
     "log_label",
     "log_outcome",
     "log_prediction",
+    "release",
+    "set_trace_context",
     "shutdown",
+    "span",
     "stats",
+    "trace",
+    "traced",
 ]

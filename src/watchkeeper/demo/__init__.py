@@ -6,4 +6,6 @@ lists them in start order. Later features add their own scenario module here.
 
 SCENARIOS = [
     "watchkeeper.demo.tabular",
+    "watchkeeper.demo.releases",
+    "watchkeeper.demo.attacks",
 ]

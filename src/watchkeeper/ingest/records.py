@@ -307,11 +307,29 @@ def _prediction_fast(rec: dict, project: str, received: int) -> tuple | None:
             score, scores_json, latency, segment, cost, trace_id or None, None, None)
 
 
+def _ranking_label(value: list | dict) -> str:
+    """A ranking label: a list of relevant item ids, or an object {item id: graded relevance >= 0}."""
+    if isinstance(value, list):
+        if not all(isinstance(item, str) and len(item) <= MAX_ID for item in value):
+            raise _Reject("label", "must be a string, number or boolean; a list label (ranking) must list "
+                                   "relevant item ids as strings")
+        return _dumps(value)
+    for item in value.values():
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item) or item < 0:
+            raise _Reject("label", "must be a string, number or boolean; an object label (ranking) must map "
+                                   "item ids to relevance numbers >= 0")
+    return _dumps(value)
+
+
 def _label(rec: dict, project: str, received: int) -> tuple:
     request_id = _str(rec, "request_id", required=True, limit=MAX_ID)
     if "label" not in rec or rec["label"] is None:
         raise _Reject("label", "is required")
-    text, value = _scalar_label(rec["label"], "label")
+    raw = rec["label"]
+    if isinstance(raw, (list, dict)):
+        text, value = _ranking_label(raw), None
+    else:
+        text, value = _scalar_label(raw, "label")
     if text == "" and value is not None:
         text = repr(value)
     return (

@@ -4,7 +4,7 @@ If ``score`` is a calibrated P(positive), each prediction's chance of being a tr
 its score (when predicted positive) and of being a false negative is its score (when predicted
 negative). Summed over a bucket, the store gives the expected confusion counts and their
 variances (sums of p(1-p)); this module turns them into estimated accuracy, precision, recall,
-F1 and false positive rate, each with a 95% interval from 4,000 Monte-Carlo draws of the two
+F1 and false positive rate, each with a 95% interval from 1,000 Monte-Carlo draws of the two
 independent normal counts (TP among predicted positives, FN among predicted negatives). ROC AUC
 is the expected Mann-Whitney statistic over score-level expected class counts, with a
 Hanley-McNeil interval. The estimate covers every scored prediction, labelled or not; once labels
@@ -19,7 +19,7 @@ import numpy as np
 
 from .intervals import hanley_mcneil
 
-DRAWS = 4000
+DRAWS = 1000
 ESTIMATED = ("accuracy", "precision", "recall", "f1", "false_positive_rate", "roc_auc")
 
 

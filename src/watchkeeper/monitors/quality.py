@@ -190,3 +190,63 @@ def model_quality(store, project: str, model: str, *, since_us: int, until_us: i
     if task == "ranking":
         doc["k"] = k
     return doc
+
+
+# -- alert signals (control/signals.py wires these in) ---------------------------------------------
+
+def _scope_grouping(scope: dict) -> tuple[str, str | None]:
+    if scope.get("version"):
+        return "model_version", str(scope["version"])
+    if scope.get("release"):
+        return "release", str(scope["release"])
+    segment = scope.get("segment") or {}
+    if isinstance(segment, dict) and len(segment) == 1:
+        key, value = next(iter(segment.items()))
+        return f"segment:{key}", str(value)
+    return "all", ""
+
+
+def _signal_value(store, project, scope, start_us, end_us, metric, kind, params) -> float | None:
+    model = scope.get("model")
+    if not model:
+        return None
+    by, group = _scope_grouping(scope)
+    doc = model_quality(store, project, model, since_us=start_us, until_us=end_us, bucket_s=None, by=by,
+                        positive=params.get("positive", "1"), min_samples=int(params.get("min_samples", 30)))
+    for point in doc["summary"]:
+        if point["group"] == group:
+            value = (point.get(kind) or {}).get(metric, {}).get("value")
+            return None if value is None else float(value)
+    return None
+
+
+def quality_signal(store, project, scope, start_us, end_us, metric: str = "accuracy", **params):
+    """Realised ``metric`` (any name of this module) of ``scope['model']`` in the window."""
+    return _signal_value(store, project, scope, start_us, end_us, metric, "metrics", params)
+
+
+def estimated_quality_signal(store, project, scope, start_us, end_us, metric: str = "accuracy", **params):
+    """CBPE-estimated ``metric`` (accuracy, precision, recall, f1, false_positive_rate, roc_auc)."""
+    return _signal_value(store, project, scope, start_us, end_us, metric, "estimated", params)
+
+
+def _named(metric: str, kind: str = "metrics"):
+    def fn(store, project, scope, start_us, end_us, **params):
+        return _signal_value(store, project, scope, start_us, end_us, metric, kind, params)
+    return fn
+
+
+SIGNALS = {name: _named(name) for name in ("f1", "roc_auc", "calibration_error", "brier", "mae", "rmse", "mape",
+                                           "ndcg_at_k", "mrr")}
+SIGNALS.update({f"estimated_{name}": _named(name, "estimated") for name in cbpe.ESTIMATED})
+
+
+def _online(which: str):
+    def fn(store, project, scope, start_us, end_us, **params):
+        from ..llm.evals_online import rate_signal
+
+        return rate_signal(which)(store, project, scope, start_us, end_us, **params)
+    return fn
+
+
+SIGNALS.update({"unsupported_claim_rate": _online("unsupported_claim_rate"), "refusal_rate": _online("refusal_rate")})

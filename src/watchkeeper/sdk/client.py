@@ -25,10 +25,11 @@ from .transport import RETRYABLE, Transport, backoff
 
 log = logging.getLogger("watchkeeper.sdk")
 
-_PRED, _LABEL, _FEEDBACK = 0, 1, 2
+_PRED, _LABEL, _FEEDBACK, _SECURITY = 0, 1, 2, 3
 _PATHS = {_PRED: "/api/v1/predictions?partial=true", _LABEL: "/api/v1/labels?partial=true",
           _FEEDBACK: "/api/v1/feedback?partial=true"}
-_NAMES = {_PRED: "predictions", _LABEL: "labels", _FEEDBACK: "feedback"}
+_NAMES = {_PRED: "predictions", _LABEL: "labels", _FEEDBACK: "feedback", _SECURITY: "security events"}
+_PATHS[_SECURITY] = "/api/v1/security/events?partial=true"  # from watchkeeper.guard
 
 _clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
 
@@ -53,6 +54,14 @@ class Client:
         self.batch_size = int(resolve("batch_size", batch_size))
         self.flush_interval = float(resolve("flush_interval", flush_interval))
         self.timeout = float(resolve("timeout", timeout))
+        if redact is None and os.environ.get("WATCHKEEPER_REDACT"):
+            from ..security.redactor import from_env  # only loaded when redaction at source is asked for
+
+            redact = from_env()
+        elif isinstance(redact, str):
+            from ..security.redactor import make_redactor
+
+            redact = None if redact == "off" else make_redactor(redact)
         self.redact = redact
         self._transport = Transport(self.endpoint, self.api_key, self.project, self.timeout)
         self._prefix = os.urandom(6).hex() + "-"
@@ -139,6 +148,16 @@ class Client:
 
     log_outcome = log_label
 
+    def log_security_events(self, build: Callable[[], list]) -> None:
+        """Queue security events; ``build()`` makes their records on the send thread (see watchkeeper.guard)."""
+        if self.disabled or self._closed:
+            return
+        q = self._q
+        if len(q) >= self.max_queue:
+            q.popleft()
+            self._stats["dropped"] += 1
+        q.append((_SECURITY, time.time(), None, None, build, None, None))
+
     def log_feedback(self, request_id: str | None = None, kind: str = "thumbs", value: Any = None, **fields: Any) -> None:
         """Queue product feedback (thumbs, edit, escalation, ticket...) for a request or trace."""
         if self.disabled or self._closed:
@@ -194,7 +213,10 @@ class Client:
                 except IndexError:
                     break
                 try:
-                    groups.setdefault(item[0], []).append(self._record(item))
+                    if item[0] == _SECURITY:  # one verdict, one event per category; evidence is already redacted
+                        groups.setdefault(_SECURITY, []).extend(item[4]())
+                    else:
+                        groups.setdefault(item[0], []).append(self._record(item))
                 except Exception as exc:  # a value we cannot serialise: drop it, keep going
                     self._stats["rejected"] += 1
                     self.last_error = f"could not build record: {exc}"

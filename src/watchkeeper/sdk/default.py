@@ -26,6 +26,7 @@ def init(endpoint: str | None = None, project: str | None = None, api_key: str |
 
 
 _init_hooks: list = []  # features (tracing) that configure themselves on init()
+_flush_hooks: list = []  # features (tracing) that flush with flush(timeout) -> bool
 
 
 def get_client() -> Client | None:
@@ -74,7 +75,8 @@ def log_feedback(request_id: str | None = None, kind: str = "thumbs", value: Any
 
 def flush(timeout: float | None = 10.0) -> bool:
     """Block until everything queued is sent (or ``timeout``); True if the queue drained."""
-    return True if _default is None else _default.flush(timeout)
+    drained = all([hook(timeout) for hook in _flush_hooks])  # e.g. spans of the tracer provider init() made
+    return (True if _default is None else _default.flush(timeout)) and drained
 
 
 def shutdown(timeout: float = 5.0) -> None:

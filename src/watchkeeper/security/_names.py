@@ -36,6 +36,7 @@ yvonne zofia zoe zsofia zoltan
 
 # Capitalised words that start sentences or name things but are not people.
 NOT_NAMES = frozenset("""
+sure certainly absolutely sorry great well alright of course indeed noted understood done
 a an the this that these those i my your our their his her its we you they he she it and or but if then so
 hello hi dear thanks thank please yes no ok okay monday tuesday wednesday thursday friday saturday sunday
 january february march april may june july august september october november december today tomorrow

@@ -143,23 +143,27 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         if s is not None:
             out.append(Decoded(kind, m_start, m_end, s))
 
-    for m in _B64.finditer(text):
-        tok = m.group(0)[:_MAX_SPAN]
-        if not any(c.isdigit() or c.isupper() or c in "+/=" for c in tok):
-            continue
-        if len(tok) < 8 or tok.isdigit() or tok.isalpha() and (tok.islower() or tok.isupper()) and "=" not in tok:
-            continue
-        add("base64", m.start(), m.end(), _b64(tok))
+    stats = _Stats(text)
+    if stats.long16 or "=" in text:
+        for m in _B64.finditer(text):
+            tok = m.group(0)[:_MAX_SPAN]
+            if not any(c.isdigit() or c.isupper() or c in "+/=" for c in tok):
+                continue
+            if len(tok) < 8 or tok.isdigit() or tok.isalpha() and (tok.islower() or tok.isupper()) and "=" not in tok:
+                continue
+            add("base64", m.start(), m.end(), _b64(tok))
     for m in _B32.finditer(text):
         if m.start() and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
             continue
         add("base32", m.start(), m.end(), _b32(m.group(0)[:_MAX_SPAN]))
-    for m in _HEX.finditer(text):
-        tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
-        if not tok.isdigit() and not tok.isalpha():
-            add("hex", m.start(), m.end(), binascii.unhexlify(tok[: len(tok) // 2 * 2]))
-    for m in _BIN.finditer(text):
-        add("binary", m.start(), m.end(), _binary(m.group(0)))
+    if stats.digits:
+        for m in _HEX.finditer(text):
+            tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
+            if not tok.isdigit() and not tok.isalpha():
+                add("hex", m.start(), m.end(), binascii.unhexlify(tok[: len(tok) // 2 * 2]))
+        if "0" in text and "1" in text:
+            for m in _BIN.finditer(text):
+                add("binary", m.start(), m.end(), _binary(m.group(0)))
     if "\\u" in text:
         for m in _UESC.finditer(text):
             add("escape", m.start(), m.end(), "".join(chr(int(h, 16)) for h in re.findall(r"\\u([0-9A-Fa-f]{4})", m.group(0))))
@@ -175,21 +179,43 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         for m in _MIME.finditer(text):
             raw = m.group(2).encode("ascii", "ignore")
             add("mime", m.start(), m.end(), _b64(m.group(2)) if m.group(1) in "bB" else quopri.decodestring(raw.replace(b"_", b" ")))
-    if "=" in text:
+    if text.count("=") >= 2:
         for m in _QP.finditer(text):
             add("qp", m.start(), m.end(), quopri.decodestring(m.group(0).encode("utf-8", "ignore")))
-    if "-" in text or "." in text:
+    if stats.morse:
         for m in _MORSE_RE.finditer(text):
             add("morse", m.start(), m.end(), _morse(m.group(0)))
     if not text.isascii():
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
-    _b85_candidates(text, add)
-    for m in _NATO_RE.finditer(text):
-        add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
+    if stats.long16:
+        _b85_candidates(text, add)
+    if stats.nato:
+        for m in _NATO_RE.finditer(text):
+            add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
     _uu(text, add)
     _letter_ciphers(text, add)
     return out
+
+
+class _Stats:
+    """Cheap character-class facts that decide which decoders can possibly find something."""
+
+    __slots__ = ("long16", "digits", "morse", "nato")
+
+    def __init__(self, text: str) -> None:
+        toks = text.split()
+        self.long16 = any(len(t) >= 16 for t in toks)
+        self.digits = _DIGIT.search(text) is not None
+        self.morse = sum(text.count(p) for p in (" .", " -", "/.", "/-", "\n.", "\n-")) >= 4 or text[:1] in ".-"
+        low = text.lower() if len(toks) >= 4 else ""
+        self.nato = sum(low.count(w) for w in _NATO_COMMON) >= 3
+
+
+_DIGIT = re.compile(r"\d")
+_NATO_COMMON = ("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+                "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform",
+                "victor", "whiskey", "ray", "yankee", "zulu")
 
 
 def _b64(tok: str) -> bytes | None:
@@ -296,9 +322,11 @@ def _letter_ciphers(text: str, add) -> None:
     for line in lines:
         start = pos
         pos += len(line) + 1
+        if len(line) > 400 or len(line) < 4:
+            continue
         words = _LETTERS.findall(line)
         letters = sum(map(len, words))
-        if letters < 4 or len(line) > 400:
+        if letters < 4:
             continue
         base = englishness(line)
         if base >= 0.34:

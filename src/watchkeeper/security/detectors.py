@@ -21,6 +21,7 @@ from typing import Callable
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
+from .trigger import TriggerIndex
 
 __all__ = [
     "Hit", "Detection", "detect", "scan_context", "register_classifier", "unregister_classifier",
@@ -29,7 +30,7 @@ __all__ = [
 
 log = logging.getLogger("watchkeeper.security")
 
-THRESHOLD = 0.5
+THRESHOLD = 0.45  # the lowest cut that keeps the dev-half benign FPR at its floor (bench --split dev)
 MAX_SCAN_CHARS = 100_000  # longer inputs are scanned head and tail
 _EXCERPT = 60
 _STRONG_WRAPPERS = {"tense_shift", "tense_q", "fiction_wrapper", "grandma", "hypothetical_char"}
@@ -106,12 +107,14 @@ def detect(text: str) -> Detection:
 
 def scan_context(text: str, source: str = "retrieval") -> Detection:
     """Score a retrieved document (``source="retrieval"``) or tool output (``"tool"``) for indirect injection."""
-    feats = INPUT_FEATURES + CONTEXT_FEATURES
-    det = _safe(text, feats, context=True)
+    det = _safe(text, _CONTEXT_ALL, context=True)
     if source == "tool" and det.hits and not det.flagged:
         # Tool results reach an agent that can act: one notch more sensitive.
         det.score = _combine([min(1.0, h.weight * 1.15) for h in det.hits])
     return det
+
+
+_CONTEXT_ALL = INPUT_FEATURES + CONTEXT_FEATURES
 
 
 def _safe(text: object, features: tuple[Feature, ...], context: bool) -> Detection:
@@ -157,10 +160,22 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
     return det
 
 
+_INDEXES: dict[int, tuple[TriggerIndex, dict[str, Feature]]] = {}
+
+
+def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature]]:
+    got = _INDEXES.get(id(features))
+    if got is None:
+        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features})
+    return got
+
+
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit]) -> None:
     boost = 0.1 if view != "text" and view != "leet" else 0.0
-    for f in features:
-        m = f.search(view_text)
+    index, by_name = _index(features)
+    for name, positions in index.candidates(view_text).items():
+        f = by_name[name]
+        m = f.search(view_text, positions)
         if m is None:
             continue
         w = min(1.0, f.weight + boost) if f.weight >= 0.45 else f.weight
@@ -191,7 +206,7 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
     covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
     opaque = opaque_share(raw)
     words = n.text.split()
-    leet_share = sum(1 for w in words if _LEET_TOKEN.fullmatch(w)) / len(words) if words else 0.0
+    leet_share = sum(1 for w in words if _LEET_TOKEN.fullmatch(w)) / len(words) if words and n.leet is not None else 0.0
     request = "decode_request" in hits or "decode_secure_msg" in hits
     tail = _ASK_MEANING.split(n.text, maxsplit=1)[-1].strip() if "mean" in n.text else ""
     payload = 0 < len(tail) <= 80 and englishness(tail) < 0.34 or bool(decoded) or opaque >= 0.3 or n.zalgo_marks >= 3 or leet_share >= 0.3 or n.invisible_run >= 8
@@ -199,10 +214,10 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
         add("encoded_payload", "injection", 0.6, decoded[0].text if decoded else "")
     elif covered / stripped >= 0.9 or opaque >= 0.7 or leet_share >= 0.5 and len(words) >= 2:
         add("encoded_payload", "injection", 0.55, decoded[0].text if decoded else "")
-    run = _longest_run(words)
+    run = _longest_run(words) if len(words) >= 15 and sum(map(str.__eq__, words, words[1:])) >= 10 else 0
     if run >= 15:
         add("repetition", "extraction", 0.6 if run < 40 else 0.75, f"a word repeated {run} times")
-    if _REBUILD.search(raw):
+    if raw.count("(") >= 6 and _REBUILD.search(raw):
         rebuilt = _rebuild_hidden(raw)
         if rebuilt:
             add("letter_puzzle", "jailbreak", 0.6, rebuilt)
@@ -237,6 +252,9 @@ def _wrappers(n: Normalized, hits: dict[str, Hit]) -> None:
     """Fictional, persona or tense wrappers become a jailbreak only around a harmful request."""
     if "tense_shift" in hits:
         hits.pop("tense_q", None)
+    if "cue_placeholder" in hits and {"persona", "cue_from_now_on", "ai_persona_named", "cue_respond_as"}.intersection(hits):
+        # a persona plus a slot for "[YOUR PROMPT HERE]": the shape of a reusable jailbreak template
+        hits["template"] = Hit("template", "jailbreak", 0.2, "text", hits["cue_placeholder"].excerpt)
     if _WRAPPERS.intersection(hits):
         m = HARM_TERMS.search(n.text)
         if m:

@@ -14,6 +14,7 @@ verdict into :class:`SecurityEvent` rows whose evidence is already redacted.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
@@ -25,7 +26,8 @@ from .patterns import INPUT_FEATURES
 from .pii import SECRET_TYPES, find_pii, redact
 from .tools import SequenceBaseline, ToolPolicy, check_calls
 
-__all__ = ["Verdict", "SecurityEvent", "check_input", "check_output", "scan_record", "events_from_verdict", "THRESHOLD"]
+__all__ = ["Verdict", "SecurityEvent", "check_input", "check_output", "scan_record", "events_from_verdict", "safe_evidence",
+           "THRESHOLD"]
 
 THRESHOLD = _det.THRESHOLD
 _PII_SCORE_INPUT = 0.3    # personal data in a prompt is worth knowing, not an attack
@@ -75,7 +77,23 @@ def _finish(cat_scores: dict[str, float], details: dict[str, Any], evidence: str
     score = round(max(cat_scores.values(), default=0.0), 4)
     cats = sorted(c for c, s in cat_scores.items() if s >= threshold or c == "pii" and s > 0)
     return Verdict(flagged=score >= threshold, categories=cats, score=score, detectors=details,
-                   evidence=redact(evidence[:200]) if evidence else "", pii=spans)
+                   evidence=safe_evidence(evidence) if evidence else "", pii=spans)
+
+
+_DIGITS = re.compile(r"\d{4,}")
+
+
+def safe_evidence(excerpt: str, limit: int = 200) -> str:
+    """An excerpt fit for a log: PII redacted, long digit runs masked, cut-off words at both ends dropped.
+
+    An excerpt is a window into a longer text, so a value at its edge may be cut in half and no
+    longer look like an e-mail or a card number; dropping the partial words keeps it out.
+    """
+    parts = excerpt[: limit + 40].split(" ")
+    if len(parts) > 2:
+        parts = parts[1:-1]
+    s = _DIGITS.sub("####", redact(" ".join(parts)))
+    return s if len(s) <= limit else s[:limit].rsplit(" ", 1)[0]
 
 
 def _add(cat_scores: dict[str, float], cat: str, s: float) -> None:
@@ -247,7 +265,7 @@ def events_from_verdict(verdict: Verdict, *, request_id: str | None = None, trac
     ts = time.time() if timestamp is None else timestamp
     if action is None:
         action = "blocked" if block_threshold is not None and verdict.score >= block_threshold else "detected"
-    evidence = redact(verdict.evidence)[:200] if verdict.evidence else ""
+    evidence = safe_evidence(verdict.evidence) if verdict.evidence else ""
     out = []
     for cat in verdict.categories:
         det = _detector_for(cat, verdict.detectors)

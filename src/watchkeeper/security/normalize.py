@@ -43,7 +43,8 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$|])[a-z0-9@$!|]{3,}\b")
 _SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _WORD = re.compile(r"\w+")
-_WS = re.compile(r"[ \t\f\v]+")
+_WS = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
+_LEET_GATE = re.compile(r"[a-z][0-9@$|]|[0-9@$|][a-z]")
 _NEEDS_STRIP = re.compile("[" + "".join(chr(c) for c in sorted(_INVISIBLE)) + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
                           "\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 
@@ -137,7 +138,7 @@ def normalize(text: str) -> Normalized:
             text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     low = _WS.sub(" ", text.lower())
     n.text = low
-    spans = [m.span() for m in _LEET_WORD.finditer(low)]
+    spans = [m.span() for m in _LEET_WORD.finditer(low)] if _LEET_GATE.search(low) else []
     if spans:
         # Only the neighbourhood of leet words can read differently once mapped.
         parts, last = [], -1
@@ -186,8 +187,12 @@ def _strip_invisible(text: str, n: Normalized) -> str:
     return "".join(out)
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0e31-\u0e3a"
+                        "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _strip_zalgo(text: str, n: Normalized) -> str:
-    if not any(unicodedata.combining(c) for c in text):
+    if not _COMBINING.search(text):
         return text
     out: list[str] = []
     base_ascii = False

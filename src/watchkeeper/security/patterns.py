@@ -30,19 +30,39 @@ class Feature:
     fast: re.Pattern[str] | None = None  # the pattern minus its leading \b: finds candidates 3x faster
     tail: int = 0  # patterns anchored at the end of the text only look at its last ``tail`` characters
 
-    def search(self, text: str) -> re.Match[str] | None:
-        """Like ``pattern.search`` but skips texts without an anchor and verifies fast candidates."""
-        if self.anchors and not any(a in text for a in self.anchors):
-            return None
-        start = max(0, len(text) - self.tail) if self.tail else 0
+    window: tuple[int, int] | None = (200, 260)  # (back, forward) chars around an anchor; None: whole text
+
+    def search(self, text: str, positions: list[int] | None = None) -> re.Match[str] | None:
+        """Like ``pattern.search``; with anchor ``positions`` only windows around them are scanned."""
+        if positions is None or self.window is None:
+            if self.anchors and not any(a in text for a in self.anchors):
+                return None
+            start = max(0, len(text) - self.tail) if self.tail else 0
+            return self._scan(text, start, len(text))
+        back, fwd = self.window
+        n = len(text)
+        a0 = b0 = -1
+        for p in positions:
+            a, b = max(0, p - back), min(n, p + fwd)
+            if a <= b0:
+                b0 = b
+                continue
+            if b0 > 0:
+                m = self._scan(text, a0, b0)
+                if m is not None:
+                    return m
+            a0, b0 = a, b
+        return self._scan(text, a0, b0) if b0 > 0 else None
+
+    def _scan(self, text: str, start: int, end: int) -> re.Match[str] | None:
         if self.fast is None:
-            return self.pattern.search(text, start)
+            return self.pattern.search(text, start, end)
         pos = start
         while True:
-            cand = self.fast.search(text, pos)
+            cand = self.fast.search(text, pos, end)
             if cand is None:
                 return None
-            m = self.pattern.match(text, cand.start())
+            m = self.pattern.match(text, cand.start(), end)
             if m is not None:
                 return m
             pos = cand.start() + 1
@@ -50,10 +70,16 @@ class Feature:
 
 def _f(name: str, category: str, weight: float, pattern: str) -> Feature:
     fast = re.compile(pattern[2:], re.S) if pattern.startswith("\\b") else None
-    return Feature(name, category, weight, re.compile(pattern, re.S), _ANCHORS.get(name, ()), fast, _TAIL.get(name, 0))
+    window = None if name in _WHOLE_TEXT or "$" in pattern.replace("\\$", "") else _WINDOW.get(name, (200, 260))
+    return Feature(name, category, weight, re.compile(pattern, re.S), _ANCHORS.get(name, ()), fast,
+                   _TAIL.get(name, 0), window)
 
 
 _TAIL = {"pii_probe": 200}
+# Features whose match can start far from their anchor words get a wider window; a few scan it all.
+_WINDOW = {"exfil_action": (320, 120), "imperative_action": (160, 80), "rule_drop": (260, 120),
+           "role_turns": (300, 400), "dual_response": (260, 260), "suppress_disclaimer": (200, 200)}
+_WHOLE_TEXT = {"md_image_exfil", "decode_template", "tense_q", "tense_shift"}
 
 
 # Cheap substring pre-checks: each is a necessary condition for its feature's pattern, so the
@@ -84,6 +110,9 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
     "do_not_tell": ("tell", "inform", "mention", "alert", "notify"),
     "exfil_action": ("@", "http", "www."),
     "tool_directive": ("tool", "function", "call "),
+    "tool_to_outside": ("_",),
+    "fake_system_ml": ("syst",),
+    "every_response": ("every", "each", "all", "any", "tout", "ogni", "jede", "cada", "toda"),
     "list_secrets": ("environment variables", "env vars", "api keys", "secrets", "credentials", "passwords",
                      "confidential data"),
     "md_image_exfil": ("](", "]:"),
@@ -131,7 +160,7 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
     "hypothetical_char": ("hypothetical response", "perspective", "point of view"),
     "fiction_wrapper": ("fictional", "hypothetical", "imaginary", "purposes only"),
     "tense_q": ("did", "were", "was", "will", "would", "might", "had"),
-    "tense_shift": ("did", "were", "was", "will", "would", "might", "had"),
+    "tense_shift": ("did", "were", "was", "will", "would", "might", "had", "could", "future", "past", "histor"),
     "predict_mask": ("predict",),
     "letter_assembly": ("letter",),
     "prompt_leak": ("prompt", "instruction", "configuration", "guidelines", "rules", "context window", "message"),
@@ -158,6 +187,9 @@ _ANCHORS: dict[str, tuple[str, ...]] = {
 _IGNORE = r"(?:ignore|ignoring|disregard|forget|skip|bypass|override|overlook|neglect|abandon|discard|drop|set aside|cancel|stop following|do not follow|don'?t follow|pay no attention to)"
 _PRIOR = r"(?:all|any|every|the|your|my|these|those|this|that|of|previous|prior|above|earlier|preceding|following|foregoing|other|initial|original|old|existing|current|system|developer|safety|default|given|provided|and|ethical|moral|content|rest|remaining|before|everything|of the|\s)*"
 _RULES = r"(?:\w{0,2}nstr\w*|info(?:rmation)?|directions?|directives?|rules|guidelines|guidance|prompts?|commands?|context|orders|constraints|policies|policy|programming|restrictions|limitations|filters|safeguards|messages?|training|conversation|text|content|data|tasks?|settings|principles|protocols)"
+# A displaced time frame: the technique of asking a harmful "how" question about the past or the future.
+_WHEN = (r"(?:in the (?:past|future|\d{4}s|(?:early|late|mid)[ -]\w+)|historically|back then|in (?:earlier|ancient|medieval|coming|upcoming|future|recent) (?:times|years|decades)"
+         r"|in (?:the )?(?:coming|next|upcoming) (?:years|decades)|years ago|decades ago|a century ago|in history|in the old days|nowadays|in the years to come|in (?:the )?(?:19|20)\d\ds?)")
 _AI = r"(?:ai|a\.i\.|assistant|llm|language model|chat ?bot|bot|agent|copilot|gpt(?:-?\d+\w*)?|chatgpt|claude|gemini|model)"
 
 INPUT_FEATURES: tuple[Feature, ...] = (
@@ -200,6 +232,12 @@ INPUT_FEATURES: tuple[Feature, ...] = (
        r"\b(?:send|forward|email|e-mail|post|upload|transfer|exfiltrate|leak|share)\b[^\n]{0,80}\b(?:passwords?|credentials?|security code|api keys?|secrets?|tokens?|customer list|all (?:the )?(?:emails|files|messages|contacts)|"
        r"contents? of (?:all|every|the)|environment variables|private (?:key|data)|inbox)\b[^\n]{0,80}\b(?:to|at)\b\s*\S*(?:@|https?://|www\.)"),
     _f("tool_directive", "injection", 0.35, r"\b(?:call|use|invoke|run|execute) (?:the )?(?:tool|function) [`'\"]?\w+|\bcall [a-z]+_[a-z_]+\b"),
+    _f("tool_to_outside", "injection", 0.55,
+       r"\b(?:call|use|invoke|run|trigger)\s+(?:the )?[`'\"]?[a-z]+_[a-z_]+[`'\"]?\b[^\n]{0,80}\b(?:to|at|into)\b[^\n]{0,60}(?:https?://|www\.|[\w.-]+@[\w-]+\.)"),
+    _f("fake_system_ml", "injection", 0.6,
+       r"\b(?:note|nota|notiz|hinweis|mensaje|aviso|avis|message|messaggio|nachricht) (?:du |di |del |de )?(?:syst[eè]me|sistema|systems?)\b"),
+    _f("every_response", "injection", 0.45,
+       r"\b(?:append|add|include|insert|show|shown|mention|ajout|aggiunt|hinzugef|añad|incluir)\w*\b[^\n]{0,60}\b(?:every|each|all|any|toute|tout|ogni|jede[rsn]?|cada|todas?)\b[^\n]{0,25}\b(?:responses?|answers?|repl(?:y|ies)|summar(?:y|ies)|réponses?|rispost[ae]|antworten?|respuestas?)\b"),
     _f("list_secrets", "injection", 0.5, r"\b(?:list|print|dump|show|reveal|output) (?:all |the |every )*(?:environment variables|env vars|api keys|secrets|credentials|passwords|confidential data)\b"),
     # --- exfiltration markup and web payloads ------------------------------------------------
     _f("md_image_exfil", "injection", 0.85, r"!\[[^\]\n]*\]\(\s*https?://[^)\s]*[?&=][^)\s]*\)|!\[[^\]\n]*\]\[[^\]\n]*\][\s\S]{0,400}\]:\s*https?://\S*[?=]"),
@@ -252,7 +290,9 @@ INPUT_FEATURES: tuple[Feature, ...] = (
     _f("fiction_wrapper", "jailbreak", 0.25, r"\b(?:in a|for a|write a) (?:fictional|hypothetical|imaginary) (?:world|story|scenario|universe|setting)\b|\bpurely hypothetical(?:ly)?\b|\bfor (?:educational|research) purposes only\b"),
     _f("tense_q", "jailbreak", 0.25, r"^\s*(?:how|what|which|in what ways?)\b[^\n]{0,25}\b(?:did|were|was|will|would|might|had)\b"),
     _f("tense_shift", "jailbreak", 0.35,
-       r"^\s*(?:how|what|which|why|where|in what ways?)\b[^\n]{0,20}\b(?:did|were|was|had|would|will)\b[^\n]*\b(?:in the (?:past|future|\d{4}s|(?:early|late|mid)[ -]\w+)|historically|back then|in (?:earlier|ancient|medieval|coming|upcoming|future|recent) (?:times|years|decades)|in (?:the )?(?:coming|next|upcoming) (?:years|decades)|years ago|decades ago|a century ago|in history|in the old days|nowadays|in the years to come|in (?:the )?(?:19|20)\d\ds?)\b"),
+       r"^\s*(?:how|what|which|why|where|in what ways?)\b[^\n]{0,40}\b(?:did|were|was|had|would|will|might|could|can)\b[^\n]*" + _WHEN + r"\b"
+       r"|^\s*" + _WHEN + r",?\s+(?:how|what|which|why|where|in what ways?)\b[^\n]{0,30}\b(?:did|were|was|had|would|will|might|could)\b"
+       r"|^\s*(?:will|would|did|might|could) (?:future|past|historical|earlier|upcoming) \w+"),
     _f("predict_mask", "jailbreak", 0.5, r"\bpredict_mask\b|\bassume you have a function\b[^\n]{0,80}\bpredicts?\b"),
     _f("letter_assembly", "jailbreak", 0.4, r"\b(?:read|take|extract|combine|concatenate) (?:the |only )?(?:first |bracketed |parenthesi[sz]ed |capital(?:i[sz]ed)? )?letters?\b"),
     # --- extraction ----------------------------------------------------------------------------
@@ -303,7 +343,11 @@ HARM_TERMS = re.compile(
     r"bestiality|with animals|eliminat\w*|organs?|insider trading|without (?:\w+'?s? )?consent|betting|gambl\w*|flat|"
     r"harm(?:ful|ing|s)?|violen\w*|warfare|attacks?|destroy\w*|abduct\w*|hostage|ransom|bioweapons?|sex\w*|porn\w*|erotic|"
     r"graphic violence|gore|extrem\w*|smear|libel|cyber-?attacks?|cyberbully\w*|spyware|keylogg\w*|botnet|credit card|stolen|loot\w*|"
-    r"poach\w*|unsafe|deadly|lethal|overthrow|coup|rig(?:ged|ging)? (?:an? )?elections?|voter|suppress\w*|deceiv\w*|lure|groom\w*|radicali[sz]\w*|recruit\w* (?:for|into)|insurrection|riot\w*)\b")
+    r"poach\w*|unsafe|deadly|lethal|overthrow|coup|rig(?:ged|ging)? (?:an? )?elections?|voter|suppress\w*|deceiv\w*|lure|groom\w*|radicali[sz]\w*|recruit\w* (?:for|into)|insurrection|riot\w*|unauthori[sz]ed|vigilante\w*|fake|falsif\w*|false (?:news|claims?|information|evidence)|misus\w*|decepti\w*|"
+    r"circumvent\w*|revenge|without (?:alerting|permission|being (?:caught|detected|noticed)|getting caught|a licen[cs]e)|undetect\w*|"
+    r"addict\w*|incit\w*|hostil\w*|intimidat\w*|plagiari[sz]\w*|evict\w*|defraud\w*|embezzl\w*|tax evasion|pyramid scheme|ponzi|"
+    r"exploitation|child labou?r|human trafficking|sweatshops?|stereotyp\w*|inferior|eugenics?|conversion therapy|holocaust denial|pedophil\w*|paedophil\w*|"
+    r"based on (?:their )?(?:race|ethnicity|religion|gender|sexual orientation|skin colou?r))\b")
 
 
 def compile_union(features: tuple[Feature, ...]) -> re.Pattern[str]:

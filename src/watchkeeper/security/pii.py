@@ -54,6 +54,22 @@ _SECRETS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((t, re.compile(p)) for
     ("generic_secret", r"(?i)\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd)\b[\"']?\s*[:=]\s*[\"']?[^\s\"',;]{8,}"),
 ))
 
+# Literal pieces each secret pattern needs: the (slow) regex only runs when one is present.
+_SECRET_GATES: dict[str, tuple[tuple[str, ...], bool]] = {  # kind -> (needles, search the lower-cased text)
+    "private_key": (("-----BEGIN",), False),
+    "aws_access_key": (("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"), False),
+    "aws_secret_key": (("aws",), True),
+    "github_token": (("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), False),
+    "openai_key": (("sk-",), False),
+    "slack_token": (("xox", "hooks.slack.com"), False),
+    "stripe_key": (("_live_", "_test_"), False),
+    "google_api_key": (("AIza",), False),
+    "jwt": (("eyJ",), False),
+    "bearer_token": (("bearer",), True),
+    "generic_secret": (("key", "secret", "token", "pass", "pwd"), True),
+}
+_DIGIT_RUN = re.compile(r"\d+")
+_WINDOW = 90  # characters of context kept around digits for the number-shaped patterns
 _EMAIL = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)\b")
@@ -80,9 +96,9 @@ _NUMBER = re.compile(r"\d{1,6}[A-Za-z]?\b")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
 
 
-def _street_numbers(text: str, add) -> None:
+def _street_numbers(text: str, add, lo: int = 0, hi: int | None = None) -> None:
     """"Fagradalsbraut 71", "Trenerys gate 232", "Rue de Virton 38": a street word, then a number."""
-    for m in _NUMBER.finditer(text):
+    for m in _NUMBER.finditer(text, lo, len(text) if hi is None else hi):
         a = m.start()
         if a and (text[a - 1].isalnum() or text[a - 1] not in " \t"):
             continue
@@ -120,9 +136,18 @@ _STRONG_CUE = re.compile(
     r"(?i)\b(?:my name is|my name's|name is|call me|people call me|i am called|signed|sincerely|regards|"
     r"maiden name is|name\s*:|user\s*:|patient\s*:|customer\s*:|contact\s*:|attn\.?:?|"
     r"mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|sir|madam|dear)\s*,?\s+$")
+# A token that starts a word (not the tail of "O'Brien") with anything but an ASCII lower-case letter.
+_CAP_TOKEN = re.compile(r"[^\W\d_a-z](?<![^\W\d_].)(?<![^\W\d_]['’-].)[^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
 _WEAK_CUE = re.compile(
     r"(?i)\b(?:i am|i'm|this is|named|called|by|with|and|meet|ask|tell|contact|from|to|for|hi|hello|hey|thanks|"
     r"thank you|cc|add|invite|email|text|call)\s+$")
+
+_TOKEN_GROUP = r"([^\W\d_]+(?:['’-][^\W\d_]+)*)"
+# The cues followed by the word they introduce: (for lower-cased text, case-insensitive fallback).
+_STRONG_CUE_FWD = tuple(re.compile(p) for p in (_STRONG_CUE.pattern[4:-len(r"\s*,?\s+$")] + r"\s*,?\s+" + _TOKEN_GROUP,
+                                                _STRONG_CUE.pattern[:-len(r"\s*,?\s+$")] + r"\s*,?\s+" + _TOKEN_GROUP))
+_WEAK_CUE_FWD = tuple(re.compile(p) for p in (_WEAK_CUE.pattern[4:-len(r"\s+$")] + r"\s+" + _TOKEN_GROUP,
+                                              _WEAK_CUE.pattern[:-len(r"\s+$")] + r"\s+" + _TOKEN_GROUP))
 
 
 def luhn_valid(number: str) -> bool:
@@ -156,25 +181,30 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
         return []
     found: list[tuple[int, int, str]] = []
     add = found.append
-    has_digit = any(c.isdigit() for c in text[:200_000]) if len(text) < 200_000 else True
+    low = text.lower()
     for kind, pat in _SECRETS:
-        for m in pat.finditer(text):
-            add((m.start(), m.end(), kind))
-    if "@" in text:
-        for m in _EMAIL.finditer(text):
+        needles, lowered = _SECRET_GATES[kind]
+        hay = low if lowered else text
+        if any(n in hay for n in needles):
+            for m in pat.finditer(text):
+                add((m.start(), m.end(), kind))
+    at = text.find("@")
+    while at >= 0:
+        a, b = max(0, at - 70), min(len(text), at + 260)
+        for m in _EMAIL.finditer(text, a, b):
             add((m.start(), m.end(), "email"))
-    if has_digit:
-        _structured(text, add)
-    if ":" in text:
-        for m in _IPV6.finditer(text):
-            if _is_ip(m.group(0)):
-                add((m.start(), m.end(), "ip"))
-    for pat in _ADDRESS if has_digit else ():
-        for m in pat.finditer(text):
-            add((m.start(), m.end(), "address"))
-    if has_digit:
-        _street_numbers(text, add)
-        for m in _ADDRESS_SANDWICH.finditer(text):
+        at = text.find("@", b)
+    for a, b in _digit_windows(text):
+        _structured(text, add, a, b)
+        if ":" in text:
+            for m in _IPV6.finditer(text, a, b):
+                if _is_ip(m.group(0)):
+                    add((m.start(), m.end(), "ip"))
+        for pat in _ADDRESS:
+            for m in pat.finditer(text, a, b):
+                add((m.start(), m.end(), "address"))
+        _street_numbers(text, add, a, b)
+        for m in _ADDRESS_SANDWICH.finditer(text, a, b):
             if not _looks_like_year_list(m.group(0).split()[0]):
                 add((m.start(), m.end(), "address"))
     _names(text, add)
@@ -184,30 +214,44 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     return [{"type": t, "start": a, "end": b} for a, b, t in spans]
 
 
-def _structured(text: str, add) -> None:
-    for m in _IBAN.finditer(text):
+def _digit_windows(text: str) -> list[tuple[int, int]]:
+    """Merged ranges of text around runs of digits: every number-shaped identifier lies inside one."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    for m in _DIGIT_RUN.finditer(text):
+        a, b = max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _structured(text: str, add, a: int = 0, b: int | None = None) -> None:
+    b = len(text) if b is None else b
+    for m in _IBAN.finditer(text, a, b):
         s = m.group(0)
         while s and not iban_valid(s) and " " in s:
             s = s.rsplit(" ", 1)[0]  # a trailing word may have been swallowed
         if iban_valid(s):
             add((m.start(), m.start() + len(s), "iban"))
-    for m in _CARD.finditer(text):
+    for m in _CARD.finditer(text, a, b):
         if luhn_valid(m.group(0)) and not _DATE.match(m.group(0)):
             add((m.start(), m.end(), "credit_card"))
-    for m in _SSN.finditer(text):
+    for m in _SSN.finditer(text, a, b):
         add((m.start(), m.end(), "ssn"))
-    for m in _IPV4.finditer(text):
+    for m in _IPV4.finditer(text, a, b):
         add((m.start(), m.end(), "ip"))
-    for m in _DL.finditer(text):
+    for m in _DL.finditer(text, a, b):
         add((m.start(1), m.end(1), "driver_license"))
-    for m in _NINO.finditer(text):
+    for m in _NINO.finditer(text, a, b):
         add((m.start(), m.end(), "national_id"))
-    for m in _PHONE.finditer(text):
+    for m in _PHONE.finditer(text, a, b):
         s = m.group(0)
         digits = sum(c.isdigit() for c in s)
         if 7 <= digits <= 15 and not _DATE.match(s) and not _looks_like_year_list(s):
             add((m.start(), m.end(), "phone"))
-    for m in _PHONE_CTX.finditer(text):
+    for m in _PHONE_CTX.finditer(text, a, b):
         add((m.start(1), m.end(1), "phone"))
 
 
@@ -224,32 +268,41 @@ def _is_ip(s: str) -> bool:
     return True
 
 
+def _is_cap(w: str) -> bool:
+    return w[0].isupper() and not (len(w) > 3 and w.isupper())
+
+
 def _names(text: str, add) -> None:
     """Names: a given name from the list, a context cue, or two or more capitalised words in a row."""
+    # Lower-case names only count after a cue ("my name is vitoria", "follow up with benjamin").
+    low = text.lower()
+    same = len(low) == len(text)  # then offsets in ``low`` are offsets in ``text``
+    for cue, names in ((_STRONG_CUE_FWD, None), (_WEAK_CUE_FWD, FIRST_NAMES)):
+        for m in (cue[0].finditer(low) if same else cue[1].finditer(text)):
+            w = text[m.start(1):m.end(1)]
+            if _is_cap(w) or w.lower() in NOT_NAMES or names is not None and w not in names:
+                continue
+            add((m.start(1), m.end(1), "person"))
     groups: list[list[re.Match[str]]] = []
-    cur: list[re.Match[str]] = []
-    particle: re.Match[str] | None = None
-    for m in _TOKEN.finditer(text):
-        w = m.group(0)
-        cap = w[0].isupper() and not (len(w) > 1 and w.isupper() and len(w) > 3)
-        if cap and cur and _gap_ok(text, (particle or cur[-1]).end(), m.start()):
-            if particle is not None:
-                cur.append(particle)
-            particle = None
-            cur.append(m)
+    end = -1
+    for m in _CAP_TOKEN.finditer(text):
+        if m.start() < end or not _is_cap(m.group(0)):
             continue
-        if cur and w in _PARTICLES and particle is None and _gap_ok(text, cur[-1].end(), m.start()):
-            particle = m  # "Dyan van Gijn": keep going if a capitalised word follows
-            continue
-        particle = None
-        if cur:
-            groups.append(cur)
-        cur = [m] if cap else []
-        if not cap and w.lower() not in NOT_NAMES:
-            before = text[max(0, m.start() - 30):m.start()]
-            if _STRONG_CUE.search(before) or w in FIRST_NAMES and _WEAK_CUE.search(before):
-                add((m.start(), m.end(), "person"))  # "my name is vitoria", "follow up with benjamin"
-    if cur:
+        cur = [m]
+        while True:  # extend with capitalised words (and a particle between two of them)
+            nxt = _next_token(text, cur[-1].end())
+            if nxt is None:
+                break
+            if _is_cap(nxt.group(0)):
+                cur.append(nxt)
+                continue
+            if nxt.group(0) in _PARTICLES:
+                after = _next_token(text, nxt.end())
+                if after is not None and _is_cap(after.group(0)):
+                    cur.extend((nxt, after))
+                    continue
+            break
+        end = cur[-1].end()
         groups.append(cur)
     for g in groups:
         toks = [t for t in g]
@@ -263,15 +316,25 @@ def _names(text: str, add) -> None:
         start, end = toks[0].start(), toks[-1].end()
         if text[end - 1] == ".":
             end -= 1
-        before = text[max(0, start - 30):start]
-        strong = _STRONG_CUE.search(before) is not None
-        weak = _WEAK_CUE.search(before) is not None
-        known = any(w in FIRST_NAMES for w in words)
-        sentence_start = _at_sentence_start(text, start)
-        if strong or known \
-                or len(words) >= 2 and not any(w in NOT_NAMES for w in words) \
-                or len(words) == 1 and words[0] not in LABEL_WORDS and _single_name_context(text, start, end, sentence_start, weak):
+        if any(w in FIRST_NAMES for w in words) or len(words) >= 2 and not any(w in NOT_NAMES for w in words):
             add((start, end, "person"))
+            continue
+        before = text[max(0, start - 30):start]
+        if _cue(before, _STRONG_TAILS, _STRONG_CUE):
+            add((start, end, "person"))
+        elif len(words) == 1 and words[0] not in LABEL_WORDS:
+            weak = _cue(before, _WEAK_TAILS, _WEAK_CUE)
+            if _single_name_context(text, start, end, _at_sentence_start(text, start), weak):
+                add((start, end, "person"))
+
+
+def _next_token(text: str, pos: int) -> re.Match[str] | None:
+    """The token right after ``pos`` when only one or two spaces separate them."""
+    if text.startswith("  ", pos) and not text.startswith("   ", pos):
+        return _TOKEN.match(text, pos + 2)
+    if text.startswith(" ", pos):
+        return _TOKEN.match(text, pos + 1)
+    return None
 
 
 _PARTICLES = frozenset("van von de der den da di du la le del della dos das ten ter af bin al y".split())
@@ -286,7 +349,7 @@ def _single_name_context(text: str, start: int, end: int, sentence_start: bool, 
     """One capitalised word is a name when the words around it say so (vocative, speaker label, verb)."""
     before = text[max(0, start - 40):start]
     after = text[end:end + 24]
-    if weak and not sentence_start or _KIN.search(before):
+    if weak and not sentence_start or _cue(before, _KIN_TAILS, _KIN):
         return True
     line_start = start == 0 or text[start - 1] == "\n" or before.endswith(("\n> ", "\n "))
     if line_start and after[:2] in (': ', ':"'):
@@ -295,9 +358,31 @@ def _single_name_context(text: str, start: int, end: int, sentence_start: bool, 
         return True  # "Leif, can I ..."
     if after[:1] in "!?." and before.endswith(", "):
         return True  # "... go to town, Derrick!"
-    if _REPORTING.search(before) and after[:1] in ".,!?" and not sentence_start:
+    if after[:1] in ".,!?" and _cue(before, _REPORTING_TAILS, _REPORTING) and after[:1] in ".,!?" and not sentence_start:
         return True  # '..., says Becker.'
     return sentence_start and _PERSON_VERB.match(after) is not None
+
+
+def _cue(before: str, tails: tuple[str, ...], rx: re.Pattern[str]) -> bool:
+    """``rx.search(before)`` for cue patterns ending in whitespace, skipped unless a cue word ends ``before``."""
+    if not before[-1:].isspace():
+        return False
+    t = before.rstrip()
+    if t.endswith(","):
+        t = t[:-1].rstrip()
+    return t.lower().endswith(tails) and rx.search(before) is not None
+
+
+# The last characters of every cue (a necessary condition checked with one str.endswith).
+_STRONG_TAILS = ("name is", "name's", "call me", "called", "signed", "sincerely", "regards", ":", "attn", "attn.",
+                 "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "mx", "mx.", "dr", "dr.", "prof", "prof.", "sir",
+                 "madam", "dear")
+_WEAK_TAILS = ("i am", "i'm", "this is", "named", "called", "by", "with", "and", "meet", "ask", "tell", "contact", "from",
+               "to", "for", "hi", "hello", "hey", "thanks", "thank you", "cc", "add", "invite", "email", "text", "call")
+_KIN_TAILS = ("kid", "son", "daughter", "wife", "husband", "friend", "partner", "mom", "mum", "mother", "dad", "father",
+              "brother", "sister", "colleague", "boss", "neighbor", "neighbour", "uncle", "aunt", "cousin", "grandson",
+              "granddaughter", "child", "baby", "fiance", "fiancé", "fiancee", "fiancée", "niece", "nephew")
+_REPORTING_TAILS = ("says", "said", "according to", "wrote", "asked", "replied", ",")
 
 
 def _gap_ok(text: str, a: int, b: int) -> bool:

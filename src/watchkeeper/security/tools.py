@@ -98,6 +98,7 @@ class SequenceBaseline:
 
     transitions: Counter = field(default_factory=Counter)
     tools: set[str] = field(default_factory=set)
+    destinations: Counter = field(default_factory=Counter)  # e-mail addresses and URL hosts benign runs sent to
 
     @classmethod
     def fit(cls, sequences: Iterable[Sequence[Any]]) -> "SequenceBaseline":
@@ -111,6 +112,8 @@ class SequenceBaseline:
         self.tools.update(names[1:-1])
         for a, c in zip(names, names[1:]):
             self.transitions[(a, c)] += 1
+        for call in seq:
+            self.destinations.update(_destinations(_args(call)))
 
     def unseen(self, seq: Sequence[Any]) -> list[tuple[int, str, str]]:
         """(index, from, to) for every transition absent from the baseline (ignoring self-loops)."""
@@ -119,7 +122,8 @@ class SequenceBaseline:
                 if a != c and (a, c) not in self.transitions]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"transitions": [[a, c, n] for (a, c), n in sorted(self.transitions.items())], "tools": sorted(self.tools)}
+        return {"transitions": [[a, c, n] for (a, c), n in sorted(self.transitions.items())], "tools": sorted(self.tools),
+                "destinations": dict(sorted(self.destinations.items()))}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SequenceBaseline":
@@ -127,6 +131,7 @@ class SequenceBaseline:
         for a, c, n in data.get("transitions", []):
             b.transitions[(a, c)] = int(n)
         b.tools = set(data.get("tools", []))
+        b.destinations = Counter({str(k): int(v) for k, v in (data.get("destinations") or {}).items()})
         return b
 
 
@@ -150,12 +155,7 @@ def _check(calls: list[Any], policy: ToolPolicy, baseline: SequenceBaseline | No
             tool = c if c != _END else a
             sev = "medium" if (c not in baseline.tools and c != _END) else "low"
             issues.append(ToolIssue("unseen_transition", tool, min(i, len(calls) - 1), f"{a} -> {c} never seen in baseline", sev))
-    seen_read = -1
-    for i, n in enumerate(names):
-        if _READ_SENSITIVE.search(n) and not _SEND_EXTERNAL.match(n):
-            seen_read = i
-        elif seen_read >= 0 and _SEND_EXTERNAL.search(n) and _points_outside(_args(calls[i]), policy):
-            issues.append(ToolIssue("exfil_flow", n, i, f"{names[seen_read]} then {n} to an outside address", "high"))
+    issues.extend(_flows(calls, names, policy, baseline))
     run = 1
     for i in range(1, len(calls)):
         same = names[i] == names[i - 1] and _args(calls[i]) == _args(calls[i - 1])
@@ -166,6 +166,88 @@ def _check(calls: list[Any], policy: ToolPolicy, baseline: SequenceBaseline | No
     if len(calls) > policy.max_calls and (len(stamps) < len(calls) or stamps[-1] - stamps[0] <= policy.window_s):
         issues.append(ToolIssue("burst", names[-1], len(calls) - 1, f"{len(calls)} calls within {policy.window_s:g}s", "medium"))
     return issues
+
+
+def _flows(calls: list[Any], names: list[str], policy: ToolPolicy,
+           baseline: SequenceBaseline | None) -> list[ToolIssue]:
+    """Sensitive read -> outward send, judged on what flows and where it goes, not on tool names alone.
+
+    A send after a read of sensitive data is an ``exfil_flow`` (high) when the send's arguments
+    carry text the read returned (a ``result``/``output`` field), or when it points at a recipient
+    or host outside the policy's allow-lists, or (with no allow-list) at one that the benign
+    baseline never sent to. A send to an unseen destination without a prior read is ``new_destination``.
+    """
+    out: list[ToolIssue] = []
+    reads: list[int] = []
+    known = baseline.destinations if baseline is not None else None
+    for i, n in enumerate(names):
+        if _READ_SENSITIVE.search(n) and not _SEND_EXTERNAL.match(n):
+            reads.append(i)
+            continue
+        if not _SEND_EXTERNAL.search(n):
+            continue
+        args = _args(calls[i])
+        dests = _destinations(args)
+        if policy.allowed_domains is not None or policy.allowed_recipients is not None:
+            outside = [d for d in _destinations(args, group=False)
+                       if not (policy.recipient_allowed(d) if "@" in d else policy.domain_allowed(d))]
+        elif known:
+            outside = [d for d in dests if d not in known]
+        else:
+            outside = []
+        carried = next((j for j in reversed(reads) if _carries(args, _result(calls[j]))), None)
+        if carried is not None and (dests or outside):
+            out.append(ToolIssue("exfil_flow", n, i, f"{n} sends data returned by {names[carried]} to {', '.join(dests[:3])}", "high"))
+        elif reads and outside:
+            out.append(ToolIssue("exfil_flow", n, i, f"{names[reads[-1]]} then {n} to {', '.join(outside[:3])} (outside the usual destinations)", "high"))
+        elif outside:
+            out.append(ToolIssue("new_destination", n, i, f"{n} to {', '.join(outside[:3])}, never seen before", "medium"))
+        elif reads and dests and not known and policy.allowed_domains is None and policy.allowed_recipients is None:
+            # nothing to compare with: worth a look, not an alarm
+            out.append(ToolIssue("exfil_flow", n, i, f"{names[reads[-1]]} then {n} to {', '.join(dests[:3])}", "medium"))
+    return out
+
+
+_FREEMAIL = frozenset("gmail.com googlemail.com yahoo.com outlook.com hotmail.com live.com icloud.com me.com aol.com "
+                      "proton.me protonmail.com gmx.com gmx.de mail.com yandex.com yandex.ru qq.com 163.com web.de".split())
+
+
+def _destinations(args: Any, group: bool = True) -> list[str]:
+    """Where a call points: URL hosts, and e-mail recipients (a whole organisation's domain as "@domain")."""
+    hosts = [(urlparse(u if "://" in u else "http://" + u).hostname or "").lower().rstrip(".")
+             for u in (x.rstrip(".,;:!?)]}'\"") for x in _strings(args, _URL))]
+    mails = set()
+    for m in _strings(args, _EMAIL):
+        m = m.lower()
+        domain = m.rsplit("@", 1)[-1]
+        mails.add(m if domain in _FREEMAIL or not group else "@" + domain)
+    return sorted({h for h in hosts if h} | mails)
+
+
+def _result(call: Any) -> Any:
+    if isinstance(call, dict):
+        for k in ("result", "output", "response", "return"):
+            if call.get(k) is not None:
+                return call[k]
+    return None
+
+
+_CHUNK = re.compile(r"[^\s\"',.;:]{6,}|\d{4,}")
+
+
+def _carries(args: Any, result: Any) -> bool:
+    """True when a distinctive token (6+ characters, or 4+ digits) of ``result`` appears in ``args``."""
+    if result is None:
+        return False
+    got = " ".join(_strings(result, _ANY))
+    sent = " ".join(_strings(args, _ANY))
+    if not got or not sent:
+        return False
+    tokens = {t for t in _CHUNK.findall(got) if not t.isalpha() or len(t) >= 10}
+    return any(t in sent for t in tokens)
+
+
+_ANY = re.compile(r"[\s\S]+")
 
 
 def _check_one(i: int, name: str, call: Any, policy: ToolPolicy) -> list[ToolIssue]:

@@ -29,12 +29,28 @@ FEATURES = [
     "watchkeeper.server.routes.ingest",
     "watchkeeper.server.routes.query",
     "watchkeeper.server.routes.keys",
+    "watchkeeper.server.routes.privacy",
+    "watchkeeper.server.routes.security",
+    "watchkeeper.server.scheduler",
+    "watchkeeper.server.routes.overview",
+    "watchkeeper.ui.routes",
+    "watchkeeper.server.routes.quality",
+    "watchkeeper.server.routes.evals",
+    "watchkeeper.server.routes.cost",
+    "watchkeeper.server.routes.feedback",
+    "watchkeeper.server.routes.otlp",
+    "watchkeeper.server.routes.traces",
+    "watchkeeper.server.routes.releases",
+    "watchkeeper.server.routes.alerts",
+    "watchkeeper.server.routes.incidents",
 ]
 
 
 def open_meta(config: ServerConfig, store):
     if not config.meta_url:
-        return store
+        from ..store.meta import meta_for
+
+        return meta_for(store)  # chdb keeps metadata in a DuckDB companion
     from ..store.meta import open_meta_store
 
     return open_meta_store(config.meta_url)

@@ -33,6 +33,11 @@ class Dialect:
         """A numeric field of a JSON text column (NULL when absent or not a number)."""
         raise NotImplementedError
 
+    def bin_index(self, expr: str, edges: list[float]) -> str:
+        """Which bin ``expr`` falls in: 0 below ``edges[0]``, i for edges[i-1] <= x < edges[i], len(edges) above; NULL stays NULL."""
+        cases = " ".join(f"WHEN {expr} < {float(e)!r} THEN {i}" for i, e in enumerate(edges))
+        return f"(CASE WHEN {expr} IS NULL THEN NULL {cases} ELSE {len(edges)} END)"
+
     def json_str(self, col: str, key: str) -> str:
         """A field of a JSON text column as text (NULL when absent)."""
         raise NotImplementedError
@@ -87,6 +92,10 @@ class ClickHouseDialect(Dialect):
 
     def quantiles(self, expr: str, qs: list[float]) -> str:
         return f"quantilesExactInclusive({', '.join(repr(float(q)) for q in qs)})({expr})"
+
+    def bucket_us(self, col: str, step_us: int) -> str:
+        # `//` starts a comment in ClickHouse SQL, so integer division is intDiv().
+        return f"(intDiv({self.epoch_us(col)}, {int(step_us)}) * {int(step_us)})"
 
     def count_if(self, cond: str) -> str:
         return f"countIf({cond})"

@@ -228,6 +228,20 @@ class DuckDBStore(SQLEventStore):
         )
         return [r["name"] for r in rows]
 
+    # -- locks ------------------------------------------------------------------------------
+    def try_lock(self, name: str) -> bool:
+        """Take the named lock if free. One process owns a DuckDB file, so an in-process lock is enough."""
+        with self._write_lock:
+            held = self.__dict__.setdefault("_locks", set())
+            if name in held:
+                return False
+            held.add(name)
+            return True
+
+    def unlock(self, name: str) -> None:
+        with self._write_lock:
+            self.__dict__.setdefault("_locks", set()).discard(name)
+
 
 class _Tx:
     def __init__(self, cur):

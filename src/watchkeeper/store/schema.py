@@ -23,6 +23,33 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("project", "key"), ("request_id", "str"), ("trace_id", "str"), ("kind", "key"),
         ("value", "str"), ("value_num", "f64"), ("comment", "str"), ("ts", "ts"), ("received_at", "ts"),
     ),
+    "spans": (  # traces: one row per span, see ingest/spans.py
+        ("project", "key"), ("trace_id", "key"), ("span_id", "key"), ("parent_span_id", "str"), ("is_root", "i32"),
+        ("name", "key"), ("kind", "key"), ("span_kind", "i32"), ("service", "str"), ("scope", "str"),
+        ("ts", "ts"), ("end_ts", "ts"), ("duration_ms", "f64"), ("received_at", "ts"), ("status", "key"),
+        ("status_message", "str"), ("error_type", "str"), ("model", "str"), ("provider", "str"), ("operation", "str"),
+        ("input_tokens", "i32"), ("output_tokens", "i32"), ("cost", "f64"), ("finish_reason", "str"),
+        ("prompt_template", "str"), ("prompt_version", "str"), ("request_id", "str"), ("model_id", "str"),
+        ("index_version", "str"), ("policy_version", "str"), ("session_id", "str"), ("tool_name", "str"),
+        ("ttft_ms", "f64"), ("flags", "str"), ("input", "str"), ("output", "str"), ("details", "str"),
+        ("attributes", "str"), ("events", "str"), ("resource", "str"),
+    ),
+    "quality_points": (  # stored quality time series, see monitors/quality_job.py
+        ("project", "key"), ("model", "key"), ("task", "key"), ("group_by", "key"), ("grp", "key"),
+        ("metric", "key"), ("kind", "key"), ("ts", "ts"), ("bucket_s", "i32"), ("value", "f64"),
+        ("lower", "f64"), ("upper", "f64"), ("n", "f64"), ("computed_at", "ts"),
+    ),
+    "security_events": (  # detections, see security/events.py and server/routes/security.py
+        ("project", "key"), ("event_id", "key"), ("ts", "ts"), ("received_at", "ts"), ("type", "key"),
+        ("detector", "key"), ("severity", "key"), ("score", "f64"), ("action", "key"), ("source", "key"),
+        ("evidence", "str"), ("request_id", "str"), ("trace_id", "str"), ("span_id", "str"), ("tenant", "str"),
+        ("model", "str"), ("details", "str"),
+    ),
+    "online_evals": (  # scores of sampled production LLM traces, see llm/evals_online.py
+        ("project", "key"), ("trace_id", "key"), ("model", "str"), ("ts", "ts"), ("claims", "i32"),
+        ("unsupported", "i32"), ("unsupported_rate", "f64"), ("refused", "i32"), ("has_context", "i32"),
+        ("computed_at", "ts"),
+    ),
 }
 
 

@@ -1,0 +1,333 @@
+"""Turn decoded OTLP spans into rows of the ``spans`` table (one normalised span model).
+
+``SpanBuilder.add`` validates one span (ids, times), normalises its GenAI meaning (see genai.py),
+analyses a recorded token stream (llm/timing.py), flags tool calls, clips oversized values and
+appends the row to column lists. Every attribute is kept in ``attributes`` (JSON), known or not;
+the normalised fields are columns so that the API can filter on them.
+
+Limits (never silent: clipped values and dropped events are counted and reported back to the
+exporter as a ``partial_success`` warning): string values over MAX_VALUE characters are cut,
+structured values over MAX_STRUCTURED bytes of JSON become their truncated JSON text, at most
+MAX_ATTRIBUTES attributes and MAX_EVENTS events per span.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import orjson
+
+from ..llm.timing import analyze
+from . import genai as g
+from .records import Batch
+
+MAX_VALUE = 32_768
+MAX_STRUCTURED = 262_144
+MAX_TEXT = 16_384
+MAX_ATTRIBUTES = 1024
+MAX_EVENTS = 256
+MAX_NAME = 1024
+_MIN_NS = 631_152_000 * 10**9       # 1990
+_MAX_NS = 7_258_118_400 * 10**9     # 2200
+_ZERO16, _ZERO8 = bytes(16), bytes(8)
+
+COLUMNS = (
+    "project", "trace_id", "span_id", "parent_span_id", "is_root", "name", "kind", "span_kind", "service", "scope",
+    "ts", "end_ts", "duration_ms", "received_at", "status", "status_message", "error_type", "model", "provider",
+    "operation", "input_tokens", "output_tokens", "cost", "finish_reason", "prompt_template", "prompt_version",
+    "request_id", "model_id", "index_version", "policy_version", "session_id", "tool_name", "ttft_ms", "flags",
+    "input", "output", "details", "attributes", "events", "resource",
+)
+_STATUS = {0: "unset", 1: "ok", 2: "error"}
+_FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "first_token")
+_CHUNK_EVENTS = ("gen_ai.content.completion.chunk", "llm.content.completion.chunk")
+
+ToolValidator = Callable[[str, str, Any], list[str]]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class SpanBuilder:
+    """Collects the spans of one export request as columns; counts what it rejected and why."""
+
+    def __init__(self, project: str, received_us: int, tool_validator: ToolValidator | None = None):
+        self.project = project
+        self.received_us = received_us
+        self.tool_validator = tool_validator
+        self._rows: list[tuple] = []  # one tuple per span, in COLUMNS order; transposed once in batch()
+        self.rows = 0
+        self.rejected = 0
+        self.reasons: list[str] = []
+        self.clipped = 0
+        self.keys: list[tuple[str, str]] = []  # (trace_id, span_id) per row
+        self._streams: list[tuple[int, str, str, list[int]]] = []  # (row, project, model, gaps_us) for metrics
+        self._tools: list[tuple[int, str, str, bool]] = []  # (row, tool, outcome, schema violated)
+
+    # -- rejections ------------------------------------------------------------------------
+    def reject(self, reason: str) -> None:
+        self.reject_many(1, reason)
+
+    def reject_many(self, n: int, reason: str) -> None:
+        if n <= 0:
+            return
+        self.rejected += n
+        if len(self.reasons) < 5:
+            self.reasons.append(reason)
+
+    def message(self) -> str:
+        parts = []
+        if self.rejected:
+            parts.append(f"{self.rejected} span(s) rejected: " + "; ".join(self.reasons))
+        if self.clipped:
+            parts.append(f"{self.clipped} oversized attribute value(s) or event(s) were truncated")
+        return ". ".join(parts)
+
+    def batch(self) -> Batch:
+        columns = dict(zip(COLUMNS, (list(col) for col in zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
+        return Batch("spans", columns, rows=self.rows)
+
+    def drop_rows(self, keep: list[bool]) -> None:
+        """Keep only the rows flagged True (used to drop spans already stored by an earlier export)."""
+        self._rows = [v for v, k in zip(self._rows, keep) if k]
+        self.keys = [v for v, k in zip(self.keys, keep) if k]
+        self.rows = sum(keep)
+        renumber = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
+        self._streams = [(renumber[r], *rest) for r, *rest in self._streams if r in renumber]
+        self._tools = [(renumber[r], *rest) for r, *rest in self._tools if r in renumber]
+
+    @property
+    def streams(self) -> list[tuple[str, str, list[int]]]:
+        """(project, model, gaps_us) of every stored LLM span with token timing."""
+        return [rest for _, *rest in self._streams]
+
+    @property
+    def tool_outcomes(self) -> list[tuple[str, str, bool]]:
+        """(tool, outcome, schema violated) of every stored tool span."""
+        return [tuple(rest) for _, *rest in self._tools]
+
+    # -- one span --------------------------------------------------------------------------
+    def add(self, resource: dict, scope: str | None, trace_id: bytes, span_id: bytes, parent: bytes, name: str,
+            span_kind: int, start_ns: int, end_ns: int, attrs: dict, events: list, status_code: int,
+            status_message: str, flags: int, n_links: int = 0) -> None:
+        label = repr(name[:64])
+        if len(trace_id) != 16 or trace_id == _ZERO16:
+            return self.reject(f"span {label}: trace_id must be 16 non-zero bytes (32 hex characters), got {len(trace_id)} bytes")
+        if len(span_id) != 8 or span_id == _ZERO8:
+            return self.reject(f"span {label}: span_id must be 8 non-zero bytes (16 hex characters), got {len(span_id)} bytes")
+        if parent and len(parent) != 8:
+            return self.reject(f"span {label}: parent_span_id must be empty or 8 bytes, got {len(parent)} bytes")
+        if not _MIN_NS <= start_ns <= _MAX_NS:
+            return self.reject(f"span {label}: start_time_unix_nano {start_ns} is not a time between 1990 and 2200")
+        if end_ns < start_ns:
+            if end_ns == 0:
+                end_ns = start_ns
+            else:
+                return self.reject(f"span {label}: end_time_unix_nano is before start_time_unix_nano")
+        if len(attrs) > MAX_ATTRIBUTES:
+            attrs = dict(list(attrs.items())[:MAX_ATTRIBUTES])
+            self.clipped += 1
+        tid, sid = trace_id.hex(), span_id.hex()
+        pid = parent.hex() if parent and parent != _ZERO8 else None
+        kind = g.kind_of(attrs)
+        f = g.pick(attrs)
+        if resource:
+            for field in g.CONTEXT_FIELDS:
+                if field not in f:
+                    value = g.first(resource, g.FIELDS[field])
+                    if value is not None:
+                        f[field] = value
+        flat_docs, flat_msgs = g.flattened(attrs) if len(attrs) > 4 or kind in ("retriever", "reranker") else ({}, {})
+        details: dict[str, Any] = {}
+        flags_out: list[str] = []
+        start_us, end_us = start_ns // 1000, end_ns // 1000
+
+        # token stream (our SDK writes the gaps; others give at least the first-token time)
+        ttft_ms = None
+        gaps = attrs.pop("watchkeeper.stream.gaps_us", None)
+        tokens = attrs.pop("watchkeeper.stream.tokens", None)
+        if isinstance(gaps, list) and gaps and all(isinstance(x, int) and x >= 0 for x in gaps):
+            tokens = tokens if isinstance(tokens, list) else None
+            stream = analyze(gaps, tokens)
+            stream["gaps_us"] = gaps
+            if tokens is not None:
+                stream["token_texts"] = tokens
+            details["stream"] = stream
+            ttft_ms = stream["time_to_first_token_ms"]
+        else:
+            chunks = sorted(t for t, n, _ in events if n in _CHUNK_EVENTS and t >= start_ns)
+            if chunks:
+                # OpenLLMetry: one event per streamed chunk. Role/finish/usage chunks carry no token, so
+                # keep as many arrivals as output tokens were reported: a close approximation.
+                n_out = g.as_int(g.first(attrs, g.OUTPUT_TOKENS))
+                if n_out and n_out < len(chunks):
+                    chunks = chunks[:n_out]
+                gaps = [(chunks[0] - start_ns) // 1000] + [(b - a) // 1000 for a, b in zip(chunks, chunks[1:])]
+                stream = analyze(gaps[:8192])
+                stream["gaps_us"] = gaps[:8192]
+                stream["source"] = "chunk_events"
+                details["stream"] = stream
+                ttft_ms = stream["time_to_first_token_ms"]
+            t = g.as_float(attrs.get("gen_ai.response.time_to_first_chunk"))
+            if ttft_ms is None and t is not None:
+                ttft_ms = t * 1000.0
+            if ttft_ms is None:
+                for ev_time, ev_name, _ in events:
+                    if ev_name in _FIRST_TOKEN_EVENTS and ev_time >= start_ns:
+                        ttft_ms = (ev_time - start_ns) / 1e6
+                        break
+
+        # documents, tools, output metadata
+        if flat_docs or "gen_ai.retrieval.documents" in attrs:
+            details.update(g.documents(attrs, flat_docs))
+        if kind in ("retriever", "reranker"):
+            details["query"] = g.text(g.first(attrs, ("gen_ai.retrieval.query.text", "reranker.query", "input.value")))
+            for key, out in (("watchkeeper.retrieval.filters", "filters"), ("watchkeeper.retrieval.top_k", "top_k"),
+                             ("reranker.top_k", "top_k"), ("reranker.model_name", "reranker_model")):
+                if key in attrs:
+                    details[out] = g.as_json(attrs[key])
+        error_type = g.text(attrs.get("error.type"))
+        if error_type is None:
+            for _, ev_name, ev_attrs in events:
+                if ev_name == "exception":
+                    error_type = g.text(ev_attrs.get("exception.type"))
+                    break
+        tool_name = g.text(f.get("tool_name"))
+        if kind == "tool":
+            tool_name = tool_name or name
+            details["tool"] = self._tool(tool_name, attrs, events, status_code, status_message, error_type, flags_out)
+        used = attrs.get("watchkeeper.rag.used_document_ids")
+        if used is not None:
+            details["used_document_ids"] = g.as_json(used)
+        output_meta = {k[len("watchkeeper.output."):]: v for k, v in attrs.items() if k.startswith("watchkeeper.output.")}
+        if output_meta:
+            details["output_meta"] = output_meta
+        if n_links:
+            details["links"] = n_links
+
+        # clip and serialise
+        clipped_attrs = self._clip(attrs)
+        ev_out = [{"ts_us": t // 1000, "name": n[:MAX_NAME], "attributes": self._clip(a)} for t, n, a in events[:MAX_EVENTS]]
+        if len(events) > MAX_EVENTS:
+            self.clipped += 1
+
+        model = g.text(f.get("model"))
+        input_text = g.messages_text(attrs, flat_msgs, "input") or g.text(attrs.get("input.value"))
+        output_text = g.messages_text(attrs, flat_msgs, "output") or g.text(attrs.get("output.value"))
+        input_tokens = g.as_int(f.get("input_tokens"))
+        output_tokens = g.as_int(f.get("output_tokens"))
+        cost = g.as_float(f.get("cost"))
+        if cost is None and ("llm.cost.prompt" in attrs or "llm.cost.completion" in attrs):
+            cost = (g.as_float(attrs.get("llm.cost.prompt")) or 0.0) + (g.as_float(attrs.get("llm.cost.completion")) or 0.0)
+
+        self._rows.append((
+            self.project,
+            tid,
+            sid,
+            pid,
+            1 if pid is None or (flags & 0x300) == 0x300 else 0,
+            name[:MAX_NAME],
+            kind,
+            span_kind,
+            g.text(resource.get("service.name")),
+            scope,
+            start_us,
+            end_us,
+            (end_ns - start_ns) / 1e6,
+            self.received_us,
+            _STATUS.get(status_code, "unset"),
+            status_message[:MAX_TEXT] or None,
+            error_type,
+            model,
+            g.text(f.get("provider")),
+            g.text(f.get("operation")),
+            input_tokens,
+            output_tokens,
+            cost,
+            g.finish_reason(attrs, flat_msgs),
+            _cut(g.text(f.get("prompt_template"))),
+            _ctx(f.get("prompt_version")),
+            _ctx(f.get("request_id")),
+            _ctx(f.get("model_id")),
+            _ctx(f.get("index_version")),
+            _ctx(f.get("policy_version")),
+            g.text(f.get("session_id")),
+            tool_name,
+            ttft_ms,
+            ",".join(flags_out) or None,
+            _cut(input_text),
+            _cut(output_text),
+            _dumps(details) if details else None,
+            _dumps(clipped_attrs),
+            _dumps(ev_out) if ev_out else None,
+            _dumps(resource) if resource else None,
+        ))
+        self.rows += 1
+        self.keys.append((tid, sid))
+        if "stream" in details:
+            self._streams.append((self.rows - 1, self.project, model or "", details["stream"]["gaps_us"]))
+        elif ttft_ms is not None and kind == "llm":
+            self._streams.append((self.rows - 1, self.project, model or "", [int(ttft_ms * 1000)]))
+        return None
+
+    def _tool(self, tool_name: str, attrs: dict, events: list, status_code: int, status_message: str,
+              error_type: str | None, flags_out: list[str]) -> dict:
+        args = g.as_json(g.first(attrs, ("gen_ai.tool.call.arguments", "watchkeeper.tool.arguments", "tool.parameters",
+                                         "input.value")))
+        result = g.as_json(g.first(attrs, ("gen_ai.tool.call.result", "watchkeeper.tool.result", "output.value")))
+        error = None
+        if status_code == 2 or error_type:
+            error = status_message or error_type or "error"
+            for _, ev_name, ev_attrs in events:
+                if ev_name == "exception" and ev_attrs.get("exception.message"):
+                    error = g.text(ev_attrs["exception.message"])
+                    break
+        retries = g.as_int(attrs.get("watchkeeper.tool.retries"))
+        if retries is None:
+            retries = sum(1 for _, n, _ in events if n in ("retry", "watchkeeper.retry")) or 0
+        timeout = bool(attrs.get("watchkeeper.tool.timeout")) or (
+            error_type is not None and "timeout" in error_type.lower())
+        tool = {"name": tool_name, "call_id": g.text(g.first(attrs, ("gen_ai.tool.call.id", "tool.id", "tool_call.id"))),
+                "arguments": args, "result": result, "error": error, "retries": retries,
+                "approval": g.text(attrs.get("watchkeeper.tool.approval")),
+                "side_effect": bool(attrs.get("watchkeeper.tool.side_effect", False)), "timeout": timeout}
+        violations = self.tool_validator(self.project, tool_name, args) if self.tool_validator else []
+        if violations:
+            tool["schema_violations"] = violations
+            flags_out.append("schema_violation")
+        if timeout:
+            flags_out.append("tool_timeout")
+        elif error is not None:
+            flags_out.append("tool_error")
+        if retries:
+            flags_out.append("tool_retried")
+        outcome = "timeout" if timeout else "error" if error is not None else "ok"
+        self._tools.append((self.rows, tool_name, outcome, bool(violations)))
+        return tool
+
+    def _clip(self, attrs: dict) -> dict:
+        out = attrs
+        for key, value in attrs.items():
+            if isinstance(value, str):
+                if len(value) > MAX_VALUE:
+                    out = dict(out) if out is attrs else out
+                    out[key] = value[:MAX_VALUE] + "…[truncated]"
+                    self.clipped += 1
+            elif isinstance(value, (list, dict)):
+                raw = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+                if len(raw) > MAX_STRUCTURED:
+                    out = dict(out) if out is attrs else out
+                    out[key] = raw[:MAX_VALUE].decode(errors="ignore") + "…[truncated]"
+                    self.clipped += 1
+        return out
+
+
+def _cut(value: str | None) -> str | None:
+    if value is None or len(value) <= MAX_TEXT:
+        return value
+    return value[:MAX_TEXT] + "…[truncated]"
+
+
+def _ctx(value: Any) -> str | None:
+    return None if value is None else g.text(value)[:1024]

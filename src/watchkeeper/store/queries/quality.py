@@ -1,0 +1,275 @@
+"""Quality from delayed labels, aggregated inside the store.
+
+Every function returns a few rows per (time bucket, group): confusion counts, sums of errors,
+score-level counts for ROC AUC, calibration bins. Python (``monitors/quality.py``) turns these small
+arrays into metrics and intervals; no per-prediction row leaves the store.
+
+Joining labels to predictions
+-----------------------------
+* A label joins the prediction with the same ``request_id`` in the same project, whichever arrived
+  first; a label is kept forever, so one posted before its prediction joins when the prediction
+  shows up. A label that names a ``model`` joins only that model's prediction.
+* LLM requests: a label whose ``trace_id`` equals the prediction's ``trace_id`` also joins (used
+  when the label carries no matching request id).
+* Duplicate labels for one request id: **the label with the latest ``timestamp`` wins; ties go to
+  the one received last (``received_at``), then to the greater label text** (so the result is
+  deterministic). A correction is therefore posted as a new label with a later timestamp.
+* Predictions are bucketed by *their* timestamp: a bucket's quality is the quality of the
+  predictions made in it, whenever their labels came.
+
+Classes are compared after normalising ``1/1.0/true/yes/positive/pos`` to ``1`` and
+``0/0.0/false/no/negative/neg`` to ``0``; the positive class defaults to ``1``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_GROUPS = {"model_version": "p.model_version", "version": "p.model_version", "release": "coalesce(p.release_id, '')",
+           "model": "p.model", "all": "''"}
+
+POS_WORDS = ("1", "1.0", "true", "yes", "positive", "pos")
+NEG_WORDS = ("0", "0.0", "false", "no", "negative", "neg")
+
+
+def group_expr(d, by: str) -> str:
+    """SQL for a grouping key: ``model_version``, ``release``, ``model``, ``all`` or ``segment:KEY``."""
+    if by in _GROUPS:
+        return _GROUPS[by]
+    if by.startswith("segment:") and len(by) > 8:
+        return f"coalesce({d.json_str('p.segment', by[8:])}, '')"
+    raise ValueError(f"unknown grouping {by!r}; use model_version, release, model, all or segment:KEY")
+
+
+_SAFE_CLASS = re.compile(r"^[A-Za-z0-9_.:/ -]{1,64}$")
+
+
+def literal_class(value: str) -> str:
+    """The positive class as a SQL literal, after the same normalisation as the data."""
+    text = str(value)
+    if not _SAFE_CLASS.match(text):
+        raise ValueError(f"positive class {text[:70]!r} must be 1-64 letters, digits, spaces or _.:/-")
+    low = text.lower()
+    text = "1" if low in POS_WORDS else "0" if low in NEG_WORDS else text
+    return "'" + text + "'"
+
+
+def _norm(expr: str) -> str:
+    pos = ", ".join(f"'{w}'" for w in POS_WORDS)
+    neg = ", ".join(f"'{w}'" for w in NEG_WORDS)
+    return f"(CASE WHEN lower({expr}) IN ({pos}) THEN '1' WHEN lower({expr}) IN ({neg}) THEN '0' ELSE {expr} END)"
+
+
+def _dedup(project_param: str, key: str, where: str) -> str:
+    return f"""
+    SELECT {key} AS k, label, label_value, model AS l_model FROM (
+        SELECT {key}, label, label_value, model,
+               row_number() OVER (PARTITION BY {key} ORDER BY ts DESC, received_at DESC, label DESC) AS rn
+        FROM labels WHERE project = {project_param}{where}
+    ) AS ranked WHERE rn = 1"""
+
+
+def joined(d, *, by: str, step_us: int | None, since_us: int, threshold: float = 0.5) -> tuple[str, int]:
+    """The CTEs ``lr``, ``lt`` and ``j`` (one row per prediction with its winning label, if any).
+
+    Parameters, in order: project (labels by request), project (labels by trace), project, model,
+    since, until. Returns (sql, number of parameters).
+    """
+    bucket = d.bucket_us("p.ts", step_us) if step_us else f"CAST({int(since_us)} AS BIGINT)"
+    pred_cls = (f"coalesce(nullif(p.output_label, ''), CASE WHEN p.score >= {float(threshold)!r} THEN '1' "
+                f"WHEN p.score IS NOT NULL THEN '0' END)")
+    lab = "coalesce(lr.label, lt.label)"
+    sql = f"""
+    WITH lr AS ({_dedup('?', 'request_id', '')}),
+    lt AS ({_dedup('?', 'trace_id', ' AND trace_id IS NOT NULL')}),
+    j AS (
+        SELECT {bucket} AS t_us, {group_expr(d, by)} AS grp,
+               p.output_label AS output_label, p.output_value AS output_value, p.score AS score,
+               p.cost AS cost, p.latency_ms AS latency_ms, p.extra AS extra, p.request_id AS request_id,
+               {_norm(pred_cls)} AS pc, {_norm(lab)} AS lc, {lab} AS label,
+               coalesce(lr.label_value, lt.label_value) AS label_value,
+               CASE WHEN lr.k IS NOT NULL OR lt.k IS NOT NULL THEN 1 ELSE 0 END AS has_label
+        FROM predictions AS p
+        LEFT JOIN lr ON lr.k = p.request_id AND (lr.l_model IS NULL OR lr.l_model = p.model)
+        LEFT JOIN lt ON p.trace_id IS NOT NULL AND lt.k = p.trace_id AND (lt.l_model IS NULL OR lt.l_model = p.model)
+        WHERE p.project = ? AND p.model = ? AND p.ts >= {d.ts_param()} AND p.ts < {d.ts_param()}
+    )"""
+    return sql, 6
+
+
+def _params(project: str, model: str, since_us: int, until_us: int) -> list[Any]:
+    return [project, project, project, model, since_us, until_us]
+
+
+def task_hint(store, project: str, model: str, since_us: int, until_us: int) -> dict[str, int]:
+    """Counts that tell the task apart: scored, list outputs (ranking), numeric outputs (regression)."""
+    d = store.dialect
+    rows = store.rows(
+        f"""SELECT count(*) AS n, {d.count_if('score IS NOT NULL')} AS scored,
+                   {d.count_if("output_label LIKE '[%'")} AS lists,
+                   {d.count_if("(output_label IS NULL OR output_label = '') AND output_value IS NOT NULL")} AS numeric
+            FROM predictions WHERE project = ? AND model = ? AND ts >= {d.ts_param()} AND ts < {d.ts_param()}""",
+        [project, model, since_us, until_us],
+    )
+    return {k: int(v or 0) for k, v in rows[0].items()} if rows else {"n": 0, "scored": 0, "lists": 0, "numeric": 0}
+
+
+def classification(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
+                   by: str = "model_version", positive: str = "1", threshold: float = 0.5) -> list[dict[str, Any]]:
+    """Confusion counts, Brier sums and CBPE sums per (t_us, grp)."""
+    d = store.dialect
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us, threshold=threshold)
+    ci = d.count_if
+    pos = literal_class(positive)
+    y = f"lc = {pos}"
+    sql = f"""{cte}
+    SELECT t_us, grp, count(*) AS n, sum(has_label) AS labelled,
+           {ci(f'has_label = 1 AND pc = {pos} AND {y}')} AS tp,
+           {ci(f'has_label = 1 AND pc = {pos} AND NOT ({y})')} AS fp,
+           {ci(f'has_label = 1 AND (pc IS NULL OR pc <> {pos}) AND {y}')} AS fn,
+           {ci(f'has_label = 1 AND (pc IS NULL OR pc <> {pos}) AND NOT ({y})')} AS tn,
+           {ci(f'has_label = 1 AND pc = lc')} AS correct,
+           {ci(f'has_label = 1 AND score IS NOT NULL')} AS scored,
+           sum(CASE WHEN has_label = 1 AND score IS NOT NULL THEN pow(score - CASE WHEN {y} THEN 1.0 ELSE 0.0 END, 2) END) AS brier,
+           sum(CASE WHEN has_label = 1 AND score IS NOT NULL THEN pow(score - CASE WHEN {y} THEN 1.0 ELSE 0.0 END, 4) END) AS brier_sq,
+           {ci(f'score IS NOT NULL AND pc = {pos}')} AS e_npp,
+           {ci(f'score IS NOT NULL AND (pc IS NULL OR pc <> {pos})')} AS e_npn,
+           sum(CASE WHEN pc = {pos} THEN score END) AS e_tp,
+           sum(CASE WHEN pc = {pos} THEN score * (1 - score) END) AS e_tp_var,
+           sum(CASE WHEN pc IS NULL OR pc <> {pos} THEN score END) AS e_fn,
+           sum(CASE WHEN pc IS NULL OR pc <> {pos} THEN score * (1 - score) END) AS e_fn_var
+    FROM j GROUP BY t_us, grp ORDER BY t_us, grp"""
+    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+
+
+def auc_parts(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
+              by: str = "model_version", positive: str = "1") -> list[dict[str, Any]]:
+    """Mann-Whitney U numerators per (t_us, grp), exact (ties count half).
+
+    ``u`` / (``n_pos`` * ``n_neg``) is the realised ROC AUC of the labelled rows; ``eu`` / (``e_pos`` *
+    ``e_neg``) is the expected AUC of all scored rows if their scores are calibrated (CBPE).
+    """
+    d = store.dialect
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
+    ci = d.count_if
+    pos = literal_class(positive)
+    sql = f"""{cte},
+    s AS (
+        SELECT t_us, grp, score,
+               {ci(f'has_label = 1 AND lc = {pos}')} AS pos, {ci(f'has_label = 1 AND (lc IS NULL OR lc <> {pos})')} AS neg,
+               sum(score) AS epos, sum(1 - score) AS eneg
+        FROM j WHERE score IS NOT NULL GROUP BY t_us, grp, score
+    ),
+    c AS (
+        SELECT t_us, grp, pos, neg, epos, eneg,
+               sum(neg) OVER w AS nb, sum(eneg) OVER w AS enb
+        FROM s WINDOW w AS (PARTITION BY t_us, grp ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    )
+    SELECT t_us, grp, sum(pos * (coalesce(nb, 0) + 0.5 * neg)) AS u, sum(pos) AS n_pos, sum(neg) AS n_neg,
+           sum(epos * (coalesce(enb, 0) + 0.5 * eneg)) AS eu, sum(epos) AS e_pos, sum(eneg) AS e_neg
+    FROM c GROUP BY t_us, grp ORDER BY t_us, grp"""
+    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+
+
+def calibration_bins(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
+                     by: str = "model_version", positive: str = "1", bins: int = 10) -> list[dict[str, Any]]:
+    """Equal-width score bins of labelled rows: count, positives and score sum per bin (for ECE)."""
+    d = store.dialect
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
+    b = int(bins)
+    pos = literal_class(positive)
+    sql = f"""{cte}
+    SELECT t_us, grp, least(CAST(floor(score * {b}) AS INTEGER), {b - 1}) AS bin, count(*) AS n,
+           {d.count_if(f'lc = {pos}')} AS pos, sum(score) AS score_sum
+    FROM j WHERE has_label = 1 AND score IS NOT NULL GROUP BY t_us, grp, bin ORDER BY t_us, grp, bin"""
+    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+
+
+def regression(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
+               by: str = "model_version") -> list[dict[str, Any]]:
+    """Error sums per (t_us, grp) for MAE, RMSE and MAPE with their normal intervals."""
+    d = store.dialect
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
+    ok = "has_label = 1 AND output_value IS NOT NULL AND label_value IS NOT NULL"
+    e = "(output_value - label_value)"
+    ape = f"abs({e}) / abs(label_value)"
+    sql = f"""{cte}
+    SELECT t_us, grp, count(*) AS n, sum(has_label) AS labelled,
+           {d.count_if(ok)} AS m,
+           sum(CASE WHEN {ok} THEN abs({e}) END) AS abs_sum,
+           sum(CASE WHEN {ok} THEN pow({e}, 2) END) AS sq_sum,
+           sum(CASE WHEN {ok} THEN pow({e}, 4) END) AS quad_sum,
+           {d.count_if(f'{ok} AND label_value <> 0')} AS m_nz,
+           sum(CASE WHEN {ok} AND label_value <> 0 THEN {ape} END) AS ape_sum,
+           sum(CASE WHEN {ok} AND label_value <> 0 THEN pow({ape}, 2) END) AS ape_sq_sum,
+           {d.count_if(f'has_label = 1 AND NOT ({ok})')} AS unusable
+    FROM j GROUP BY t_us, grp ORDER BY t_us, grp"""
+    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+
+
+# Ranking: a prediction's output is a JSON list of item ids, best first; its label is a JSON list
+# of relevant item ids (relevance 1) or a JSON object {item id: graded relevance}. Lists need
+# dialect-specific functions, so the per-row gain expressions are kept here per dialect.
+_RANK = {
+    "duckdb": {
+        "P": "json_extract_string(output_label, '$[*]')",
+        "K": ("CASE WHEN label LIKE '{%' THEN map_keys(CAST(CAST(label AS JSON) AS MAP(VARCHAR, DOUBLE))) "
+              "ELSE json_extract_string(label, '$[*]') END"),
+        "G": ("CASE WHEN label LIKE '{%' THEN map_values(CAST(CAST(label AS JSON) AS MAP(VARCHAR, DOUBLE))) "
+              "ELSE list_transform(json_extract_string(label, '$[*]'), lambda x: 1.0) END"),
+        "dcg": "coalesce(list_sum(list_transform(P[1:{k}], lambda x, i: coalesce(G[list_position(K, x)], 0) / log2(i + 1))), 0)",
+        "idcg": "coalesce(list_sum(list_transform(list_reverse_sort(G)[1:{k}], lambda g, i: g / log2(i + 1))), 0)",
+        "first": "coalesce(list_position(list_transform(P, lambda x: coalesce(G[list_position(K, x)], 0) > 0), true), 0)",
+    },
+    "clickhouse": {
+        "P": "JSONExtract(ifNull(output_label, ''), 'Array(String)')",
+        "K": ("if(startsWith(ifNull(label, ''), '{'), arrayMap(t -> t.1, JSONExtractKeysAndValues(ifNull(label, ''), 'Float64')), "
+              "JSONExtract(ifNull(label, ''), 'Array(String)'))"),
+        "G": ("if(startsWith(ifNull(label, ''), '{'), arrayMap(t -> t.2, JSONExtractKeysAndValues(ifNull(label, ''), 'Float64')), "
+              "arrayMap(x -> 1.0, JSONExtract(ifNull(label, ''), 'Array(String)')))"),
+        "dcg": ("arraySum(arrayMap((x, i) -> if(indexOf(K, x) > 0, G[indexOf(K, x)], 0) / log2(i + 1), "
+                "arraySlice(P, 1, {k}), arrayEnumerate(arraySlice(P, 1, {k}))))"),
+        "idcg": ("arraySum(arrayMap((g, i) -> g / log2(i + 1), arraySlice(arrayReverseSort(G), 1, {k}), "
+                 "arrayEnumerate(arraySlice(arrayReverseSort(G), 1, {k}))))"),
+        "first": "arrayFirstIndex(x -> if(indexOf(K, x) > 0, G[indexOf(K, x)], 0) > 0, P)",
+    },
+}
+
+
+def ranking(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
+            by: str = "model_version", k: int = 10) -> list[dict[str, Any]]:
+    """NDCG@k and reciprocal-rank sums per (t_us, grp). Rows without any relevant item are
+    left out of NDCG (``no_relevant``) and count as reciprocal rank 0."""
+    d = store.dialect
+    f = _RANK["clickhouse" if d.name == "clickhouse" else "duckdb"]
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
+    k = int(k)
+    ok = "has_label = 1 AND output_label LIKE '[%' AND (label LIKE '[%' OR label LIKE '{%')"
+    sql = f"""{cte},
+    r0 AS (SELECT t_us, grp, {f['P']} AS P, {f['K']} AS K, {f['G']} AS G FROM j WHERE {ok}),
+    r1 AS (SELECT t_us, grp, {f['dcg'].format(k=k)} AS dcg, {f['idcg'].format(k=k)} AS idcg,
+                  {f['first']} AS first_hit FROM r0),
+    r AS (SELECT t_us, grp, CASE WHEN idcg > 0 THEN dcg / idcg END AS ndcg,
+                 CASE WHEN first_hit > 0 THEN 1.0 / first_hit ELSE 0.0 END AS rr FROM r1),
+    counts AS (SELECT t_us, grp, count(*) AS n, sum(has_label) AS labelled FROM j GROUP BY t_us, grp),
+    agg AS (SELECT t_us, grp, count(*) AS m, {d.count_if('ndcg IS NOT NULL')} AS m_ndcg,
+                   sum(ndcg) AS ndcg_sum, sum(pow(ndcg, 2)) AS ndcg_sq_sum,
+                   sum(rr) AS rr_sum, sum(pow(rr, 2)) AS rr_sq_sum FROM r GROUP BY t_us, grp)
+    SELECT counts.t_us AS t_us, counts.grp AS grp, counts.n AS n, counts.labelled AS labelled,
+           coalesce(agg.m, 0) AS m, coalesce(agg.m_ndcg, 0) AS m_ndcg, agg.ndcg_sum AS ndcg_sum,
+           agg.ndcg_sq_sum AS ndcg_sq_sum, agg.rr_sum AS rr_sum, agg.rr_sq_sum AS rr_sq_sum
+    FROM counts LEFT JOIN agg ON agg.t_us = counts.t_us AND agg.grp = counts.grp
+    ORDER BY t_us, grp"""
+    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+
+
+def _numeric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decimal/None-safe: sums come back as int, float or Decimal depending on the backend."""
+    for row in rows:
+        for key, value in row.items():
+            if key == "grp":
+                continue
+            if value is not None and not isinstance(value, (int, float, str, list, tuple, dict)):
+                row[key] = float(value)
+    return rows
