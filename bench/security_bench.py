@@ -99,20 +99,30 @@ def detectors(corpus: Path, split: str) -> None:
 
 
 def latency_2kb(corpus: Path) -> None:
+    """check_input / find_pii on 2 KB slices of the corpus prose (benign, jailbreak, injection).
+
+    p50/p99 are over every call; "best-of" is the median over texts of each text's fastest call,
+    which is what one idle core gives (the development machine is shared, so plain percentiles
+    carry other processes' load).
+    """
     texts = []
     for name in ("benign", "jailbreak", "injection"):
         with (corpus / f"{name}.jsonl").open(encoding="utf-8") as fh:
             prose = " ".join(json.loads(line)["text"] for line in fh)
         for i in range(5):
-            texts.append(prose[i * 2048:(i + 1) * 2048])
+            texts.append((name, prose[i * 2048:(i + 1) * 2048]))
     for label, fn in (("check_input", lambda t: check_input(t)), ("find_pii", find_pii)):
-        times = []
+        times, best = [], {}
         for _ in range(20):
-            for t in texts:
+            for i, (_, t) in enumerate(texts):
                 t0 = time.perf_counter()
                 fn(t)
-                times.append(time.perf_counter() - t0)
-        print(f"2 KB {label:12s} p50 {pct(times, .5):.3f} ms  p99 {pct(times, .99):.3f} ms  (n={len(times)})")
+                dt = time.perf_counter() - t0
+                times.append(dt)
+                best[i] = min(best.get(i, dt), dt)
+        benign = [best[i] for i, (n, _) in enumerate(texts) if n == "benign"]
+        print(f"2 KB {label:12s} p50 {pct(times, .5):.3f} ms  p99 {pct(times, .99):.3f} ms  (n={len(times)})  "
+              f"best-of p50 {pct(list(best.values()), .5):.3f} ms  benign best-of p50 {pct(benign, .5):.3f} ms")
 
 
 def pii(corpus: Path, split: str) -> None:

@@ -154,3 +154,15 @@ def test_python_callable_target_and_bad_suite(tmp_path):
     (tmp_path / "suite.yaml").write_text("name: x\ncases:\n  - input: hi\n    assert: [{sounds_nice: true}]\n")
     bad = _eval(tmp_path, "--target", "bot:answer", "--no-upload")
     assert bad.returncode == 2 and "unknown check 'sounds_nice'" in bad.stderr
+
+
+def test_demo_eval_scenario_posts_a_baseline_and_a_regressed_run(live_server):
+    """The demo's eval scenario stores two runs; the second lists its regressions against the first."""
+    from watchkeeper.demo import evals as demo_evals
+
+    server = live_server()
+    demo_evals.run(server.url, threading.Event(), pause=0)
+    with urllib.request.urlopen(f"{server.url}/api/v1/evals/runs?suite=demo-support-bot") as resp:
+        runs = json.loads(resp.read())["runs"]
+    assert len(runs) == 2 and runs[0]["baseline"] == runs[1]["id"]
+    assert runs[1]["passed"] == 4 and runs[0]["regressions"] >= 2

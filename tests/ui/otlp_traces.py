@@ -100,15 +100,14 @@ def wide_trace(trace_id: str, n_spans: int, start_s: float, rng: random.Random) 
     root = "%016x" % 1
     spans = [_span(trace_id, root, None, "batch job", t0, t0 + int(60e9), {"service.name": "indexer"})]
     steps = 50
-    per = max(1, (n_spans - 1 - steps) // steps)
+    children, extra = divmod(max(0, n_spans - 1 - steps), steps)
     k = 2
     for s in range(steps):
         step_id = "%016x" % k; k += 1
         s0 = t0 + int(s * 1.1e9)
         spans.append(_span(trace_id, step_id, root, f"step {s}", s0, s0 + int(1e9), {"watchkeeper.span.kind": "agent"}))
+        per = children + (1 if s < extra else 0)
         for c in range(per):
-            if len(spans) >= n_spans:
-                break
             c0 = s0 + int(c * (1e9 / per))
             spans.append(_span(trace_id, "%016x" % k, step_id, f"embed chunk {c}", c0, c0 + int(rng.uniform(0.2, 0.9) * 1e9 / per),
                                {"watchkeeper.span.kind": "embedding"}, error="rate limited" if rng.random() < 0.001 else None))

@@ -8,4 +8,5 @@ SCENARIOS = [
     "watchkeeper.demo.tabular",
     "watchkeeper.demo.releases",
     "watchkeeper.demo.attacks",
+    "watchkeeper.demo.evals",
 ]

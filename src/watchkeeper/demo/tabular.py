@@ -72,18 +72,31 @@ def run(endpoint: str, stop: threading.Event, rate: float = 4.0, seed: int = 7) 
     t0 = start - BACKFILL_S
     pending: list[tuple[float, str, float]] = []  # (due, request_id, label)
 
+    def served_version(ts: float, live: bool) -> str:
+        """Back-filled history follows the script; live traffic asks the registry like a real service."""
+        scripted = "v2" if ts - t0 > DRIFT_AFTER_S else "v1"
+        if not live:
+            return scripted
+        try:
+            from ..sdk.release import release
+
+            rel = release(MODEL, "production", endpoint=endpoint, project="default", ttl=5.0, timeout=1.0)
+            return str(rel.get("model_version") or scripted)
+        except Exception:
+            return scripted
+
     def one(ts: float, live: bool) -> None:
         drifted = ts - t0 > DRIFT_AFTER_S
-        version = "v2" if drifted else "v1"
+        version = served_version(ts, live)
         inputs, truth = _features(rng, drifted)
         score = _score(inputs, rng)
-        if drifted:  # the new release is trigger-happy: more false positives
+        if version == "v2":  # the new release is trigger-happy: more false positives
             score = min(1.0, score * 1.6 + 0.05)
         label = int(score >= 0.5)
-        latency = rng.lognormvariate(math.log(18 if not drifted else 26), 0.35)
+        latency = rng.lognormvariate(math.log(18 if version != "v2" else 26), 0.35)
         error = "timeout calling feature store" if rng.random() < 0.004 else None
         rid = client.log_prediction(
-            MODEL, inputs, label, model_version=version, scores={"0": 1 - score, "1": score},
+            MODEL, inputs, label, model_version=version, release=f"fraud-{version}", scores={"0": 1 - score, "1": score},
             latency_ms=round(latency, 2), segment={"country": inputs["country"], "region": REGIONS[inputs["country"]],
                                                    "device": inputs["device"]},
             cost=0.0004, timestamp=ts, error=error,

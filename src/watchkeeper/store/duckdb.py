@@ -117,6 +117,12 @@ class DuckDBStore(SQLEventStore):
             return 0
         return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
+    def _missing_migrations(self) -> list[int]:
+        if self.schema_version() == 0:
+            return []
+        applied = {r[0] for r in self._cur().execute("SELECT version FROM schema_migrations").fetchall()}
+        return [v for v, _, _ in load("duckdb") if v not in applied]
+
     def is_empty(self) -> bool:
         return self._cur().execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 0
 
@@ -124,10 +130,10 @@ class DuckDBStore(SQLEventStore):
         """Apply every migration newer than the store's version; return how many ran."""
         cur = self._cur()
         cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
-        current = self.schema_version()
+        applied = {r[0] for r in cur.execute("SELECT version FROM schema_migrations").fetchall()}
         ran = 0
         for version, name, sql in load("duckdb"):
-            if version <= current:
+            if version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -144,6 +150,11 @@ class DuckDBStore(SQLEventStore):
     def check_schema(self) -> None:
         version = self.schema_version()
         SCHEMA_VERSION = latest_version("duckdb")
+        missing = self._missing_migrations()
+        if missing and version >= SCHEMA_VERSION:
+            raise MigrationRequired(
+                f"Store {self.url} lacks migration(s) {', '.join(map(str, missing))}. Run: watchkeeper migrate --store {self.url}"
+            )
         if version < SCHEMA_VERSION:
             raise MigrationRequired(
                 f"Store {self.url} is at schema {version}; this watchkeeper needs {SCHEMA_VERSION}. "

@@ -50,6 +50,17 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("unsupported", "i32"), ("unsupported_rate", "f64"), ("refused", "i32"), ("has_context", "i32"),
         ("computed_at", "ts"),
     ),
+    "drift_results": (  # online drift per model/segment/feature/method and window, see monitors/online_drift.py
+        ("project", "key"), ("model", "key"), ("release", "key"), ("segment", "key"), ("feature", "key"),
+        ("kind", "key"), ("method", "key"), ("ts", "ts"), ("window_s", "i32"), ("statistic", "f64"),
+        ("threshold", "f64"), ("drifted", "i32"), ("missing_reference", "f64"), ("missing_current", "f64"),
+        ("rows_current", "f64"), ("details", "str"), ("computed_at", "ts"),
+    ),
+    "contract_violations": (  # broken data-contract rules, see monitors/contracts.py
+        ("project", "key"), ("model", "key"), ("ts", "ts"), ("rule", "key"), ("column_name", "key"),
+        ("observed", "str"), ("expected", "str"), ("rows_failed", "f64"), ("rows_checked", "f64"),
+        ("samples", "str"), ("source", "str"), ("computed_at", "ts"),
+    ),
 }
 
 
