@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from helpers import LiveServer, duckdb_url
+from helpers import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -19,9 +19,9 @@ def _post(url: str, records: list) -> int:
         return r.status
 
 
-def test_acknowledged_records_survive_sigkill(tmp_path):
+def test_acknowledged_records_survive_sigkill(store_url):
     """Every record acknowledged before SIGKILL is there after restart."""
-    url = duckdb_url(tmp_path / "durable.duckdb")
+    url = store_url  # DuckDB, or chdb with WATCHKEEPER_TEST_STORE=chdb
     server = LiveServer(url).start()
     acked = []
     try:

@@ -109,7 +109,7 @@ assert watchkeeper.flush(10)
 def test_openai_client_instrumented_streams_read_back(live_server, instrumentation):
     """openai + an instrumentation + watchkeeper.llm.stream: model, tokens, TTFT and token timeline come back right."""
     server = live_server()
-    fake = FakeOpenAI(ttft=0.2, gap=0.02).start()
+    fake = FakeOpenAI(ttft=0.4, gap=0.02).start()
     try:
         env = dict(os.environ, WK_URL=server.url, OTEL_SERVICE_NAME="support-bot")
         out = subprocess.run([sys.executable, "-c", APP, instrumentation, fake.url], capture_output=True, text=True,
@@ -129,13 +129,14 @@ def test_openai_client_instrumented_streams_read_back(live_server, instrumentati
     for span in (ours, theirs):
         assert span["model"] == "gpt-4o-mini"
         assert span["output_tokens"] == len(ANSWER)
-        assert 180 <= span["time_to_first_token_ms"] < 2000
+        assert 380 <= span["time_to_first_token_ms"] < 5000
     assert theirs["input_tokens"] == 6 and ours["input_tokens"] == 6
     timeline = ours["llm"]["token_timeline"]
     assert [t["text"] for t in timeline] == ANSWER
-    assert timeline[0]["offset_ms"] >= 180 and all(2 <= t["gap_ms"] < 500 for t in timeline[1:])
-    assert 15 <= ours["llm"]["inter_token_latency_ms"]["p50"] < 500
-    assert ours["llm"]["verdict"]["problem"] == "prompt"  # 200 ms to the first token vs 6 x 20 ms after it
+    offsets = [t["offset_ms"] for t in timeline]
+    assert offsets[0] >= 380 and offsets == sorted(offsets)
+    assert ours["llm"]["generation_ms"] >= 100  # six gaps of 20 ms on the server (arrivals may bunch under load)
+    assert ours["llm"]["verdict"]["problem"] == "prompt"  # 400 ms to the first token vs 6 x 20 ms after it
     if instrumentation == "openllmetry":  # one event per chunk: a timeline on their span too
         assert len(theirs["llm"]["token_timeline"]) == len(ANSWER)
     metrics = urllib.request.urlopen(server.url + "/metrics", timeout=10).read().decode()

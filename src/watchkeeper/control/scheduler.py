@@ -23,7 +23,8 @@ from typing import Callable
 log = logging.getLogger("watchkeeper.scheduler")
 
 JOB_MODULES = ["watchkeeper.control.engine", "watchkeeper.monitors.quality_job",
-               "watchkeeper.llm.evals_online"]
+               "watchkeeper.llm.evals_online", "watchkeeper.monitors.online_drift",
+               "watchkeeper.monitors.contract_job"]
 
 
 @dataclass(frozen=True)

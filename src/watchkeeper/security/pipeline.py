@@ -15,6 +15,7 @@ inside spans through ``scan_context``. Evidence in the rows is redacted.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -76,12 +77,34 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
         if name in _KEEP or (text_columns is not None and name not in text_columns):
             continue
         for i, v in enumerate(col):
-            if isinstance(v, str) and len(v) >= 5 and not _plain_number(v):
+            if isinstance(v, str) and len(v) >= 5 and not _plain_number(v) and may_hold_pii(v):
                 new = privacy.redact_text(v)
                 if new != v:
                     col[i] = new
                     changed += 1
     return changed
+
+
+# A value can only hold something redact() finds if this cheap scan sees one of its ingredients:
+# an '@', a run of digits, a secret's literal prefix, an IBAN/NINO shape, or free text (three or more
+# words, where names and addresses are looked for). Compact JSON of tabular features ({"plan":"pro",
+# "amount":42.5}) has none of these and skips the (much slower) full scan.
+_DIGITISH = re.compile(r"\d[\d ().+/-]{5,}\d|\d\.\d{1,3}\.\d{1,3}\.\d")
+_HEX_GROUPS = re.compile(r"[0-9a-f]{1,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}")
+_NEEDLES = ("-----begin", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "gh", "sk-", "xox", "hooks.slack",
+            "_live_", "_test_", "aiza", "eyj", "aws", "bearer", "key", "secret", "token", "pass", "pwd")
+
+
+def may_hold_pii(text: str) -> bool:
+    """False only when ``text`` certainly holds nothing that redaction would rewrite."""
+    if "@" in text or text.count(" ") >= 2:
+        return True
+    low = text.lower()
+    if any(n in low for n in _NEEDLES):
+        return True
+    if _DIGITISH.search(text) is not None:
+        return True
+    return "::" in text or (text.count(":") >= 2 and _HEX_GROUPS.search(low) is not None and "\"" not in text)
 
 
 def _plain_number(v: str) -> bool:
@@ -95,8 +118,11 @@ def originals(batch: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if batch.kind == "predictions":
         for i in range(n):
-            prompt = _texts(c["inputs"][i])
-            output = c["output_label"][i]
+            raw, output = c["inputs"][i], c["output_label"][i]
+            # Compact JSON has no blanks outside strings: no blank, no free text to scan.
+            if (not raw or " " not in raw) and not (isinstance(output, str) and " " in output):
+                continue
+            prompt = _texts(raw)
             if len(prompt) >= _MIN_SCAN or isinstance(output, str) and len(output) >= _MIN_SCAN:
                 out.append({"source": "predictions", "project": c["project"][i], "request_id": c["request_id"][i],
                             "trace_id": c["trace_id"][i], "model": c["model"][i], "ts": c["ts"][i],

@@ -74,7 +74,7 @@ def _acquire(path: str) -> _Engine:
                     f"chdb runs one engine per process and it is already open at {eng.path!r}; cannot also open "
                     f"{path!r}. Use one chdb path per process, or a ClickHouse server (clickhouse://...)."
                 )
-        else:
+        elif eng is None or eng.path != path:
             if eng is not None:
                 eng.close()
             eng = _engine = _Engine(path)
@@ -101,7 +101,7 @@ def _release(eng: _Engine) -> None:
     global _engine
     with _registry:
         eng.refs -= 1
-        if eng.refs <= 0 and _engine is eng:
+        if eng.refs <= 0 and _engine is eng and eng.path != ":memory:":  # keep an idle in-memory engine warm
             eng.close()
             _engine = None
 
@@ -205,6 +205,12 @@ class ChDBStore(CompanionMeta, ClickHouseBase):
                 self._engine.current_db = None
         _release(self._engine)
         self._meta.close()
+
+    def __del__(self):  # a store dropped without close() (an app never started) frees its engine slot
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def disk_bytes(self) -> int:
         """Bytes the event tables occupy on disk (compressed parts)."""

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -51,6 +53,10 @@ def _step_us(request: Request, since: int, until: int, points: int = 60) -> int:
     return next((s for s in _STEPS_S if s >= want), _STEPS_S[-1]) * 1_000_000
 
 
+async def _none() -> list:
+    return []
+
+
 def _accuracy(qual: dict | None) -> float | None:
     return qual["correct"] / qual["labelled"] if qual and qual["labelled"] else None
 
@@ -70,14 +76,12 @@ async def overview(request: Request):
     since, until = _range(request)
     step = _step_us(request, since, until, points=40)
 
-    def work():
-        stats = q.model_stats(st.store, who.project, since, until)
-        quality = q.model_quality(st.store, who.project, since, until)
-        buckets = q.traffic_buckets(st.store, who.project, since, until, step)
-        apps = q.llm_apps(st.store, who.project, since, until) if "spans" in TABLES else []
-        return stats, quality, buckets, apps
-
-    stats, quality, buckets, apps = await run_in_threadpool(work)
+    stats, quality, buckets, apps = await asyncio.gather(  # independent scans: run them side by side
+        run_in_threadpool(q.model_stats, st.store, who.project, since, until),
+        run_in_threadpool(q.model_quality, st.store, who.project, since, until),
+        run_in_threadpool(q.traffic_buckets, st.store, who.project, since, until, step),
+        run_in_threadpool(q.llm_apps, st.store, who.project, since, until) if "spans" in TABLES else _none(),
+    )
     spark: dict[str, dict[int, int]] = {}
     for b in buckets:
         spark.setdefault(b["model"], {})[b["t_us"]] = b["n"]
@@ -103,15 +107,14 @@ async def model_detail(model: str, request: Request):
     since, until = _range(request)
     step = _step_us(request, since, until)
 
-    def work():
-        series = q.model_series(st.store, who.project, model, since, until, step)
-        versions = q.model_versions(st.store, who.project, model, since, until)
-        dist = q.output_distribution(st.store, who.project, model, since, until)
-        keys = [k for k, _ in q.sample_json_keys(st.store, who.project, model, "segment")][:4]
-        cohorts = {k: q.segment_quality(st.store, who.project, model, since, until, k) for k in keys}
-        return series, versions, dist, cohorts
-
-    series, versions, dist, cohorts = await run_in_threadpool(work)
+    keys = [k for k, _ in await run_in_threadpool(q.sample_json_keys, st.store, who.project, model, "segment")][:4]
+    series, versions, dist, *per_key = await asyncio.gather(
+        run_in_threadpool(q.model_series, st.store, who.project, model, since, until, step),
+        run_in_threadpool(q.model_versions, st.store, who.project, model, since, until),
+        run_in_threadpool(q.output_distribution, st.store, who.project, model, since, until),
+        *(run_in_threadpool(q.segment_quality, st.store, who.project, model, since, until, k) for k in keys),
+    )
+    cohorts = dict(zip(keys, per_key))
     if not series and not versions:
         known = await run_in_threadpool(st.store.rows, "SELECT count(*) AS n FROM predictions WHERE project = ? AND model = ?",
                                         [who.project, model])

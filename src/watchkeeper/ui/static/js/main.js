@@ -109,7 +109,8 @@ async function render({ refresh }) {
   const scroll = window.scrollY;
   main.replaceChildren(container);
   main.dataset.ready = page;
-  if (refresh) window.scrollTo(0, scroll); else if (!sameView) main.focus({ preventScroll: true });
+  if (!refresh && performance.mark) performance.mark("wk:ready:" + page); // read by bench/ui_bench.py
+  if (refresh) window.scrollTo(0, scroll); else if (!sameView && current) main.focus({ preventScroll: true }); // not on first load: Tab starts at the skip link
   current = { page, key: location.pathname + location.search, mod };
   sweep();
   schedule();

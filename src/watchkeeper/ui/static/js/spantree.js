@@ -55,6 +55,7 @@ export class SpanTree {
   }
 
   toggle(i) {
+    const focused = this.el.contains(document.activeElement);
     const id = this.rows[i].span_id;
     if (this.collapsed.has(id)) this.collapsed.delete(id); else if (this.hasKids(i)) this.collapsed.add(id);
     const keep = this.visible[this.sel];
@@ -62,6 +63,7 @@ export class SpanTree {
     const at = this.visible.indexOf(keep);
     if (at >= 0) this.sel = at;
     this.draw();
+    if (focused) this.select(this.sel, false); // the old row element is gone: keep keyboard focus in the tree
   }
 
   /** Collapse every span at depth >= level (e.g. 1 leaves the roots' children visible). */
