@@ -11,6 +11,10 @@ from helpers import LiveServer, duckdb_url
 TEST_STORE = os.environ.get("WATCHKEEPER_TEST_STORE", "duckdb").strip().lower() or "duckdb"
 if TEST_STORE not in ("duckdb", "chdb"):
     raise pytest.UsageError(f"WATCHKEEPER_TEST_STORE has value {TEST_STORE!r}. Expected duckdb or chdb.")
+# WATCHKEEPER_TEST_META=postgresql: the app/live_server fixtures keep metadata in the session's real PostgreSQL.
+TEST_META = os.environ.get("WATCHKEEPER_TEST_META", "").strip().lower()
+if TEST_META not in ("", "postgresql"):
+    raise pytest.UsageError(f"WATCHKEEPER_TEST_META has value {TEST_META!r}. Expected postgresql or nothing.")
 
 
 def event_store_url(path) -> str:
@@ -27,10 +31,12 @@ def store_url(tmp_path):
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, request):
     servers = []
 
     def start(store_url: str | None = None, *args: str, env: dict | None = None) -> LiveServer:
+        if TEST_META and "--meta" not in args:
+            args = (*args, "--meta", request.getfixturevalue("postgres_url"))
         server = LiveServer(store_url or event_store_url(tmp_path / "wk"), args, env).start()
         servers.append(server)
         return server
@@ -41,11 +47,12 @@ def live_server(tmp_path):
 
 
 @pytest.fixture
-def app():
+def app(request):
     from watchkeeper.server.app import create_app
     from watchkeeper.server.config import ServerConfig
 
-    return create_app(ServerConfig(store_url=f"{TEST_STORE}://:memory:"))
+    meta_url = request.getfixturevalue("postgres_url") if TEST_META else None
+    return create_app(ServerConfig(store_url=f"{TEST_STORE}://:memory:", meta_url=meta_url))
 
 
 @pytest.fixture

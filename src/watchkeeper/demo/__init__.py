@@ -6,6 +6,8 @@ lists them in start order. Later features add their own scenario module here.
 
 SCENARIOS = [
     "watchkeeper.demo.tabular",
+    "watchkeeper.demo.drift_setup",
+    "watchkeeper.demo.llm_agent",
     "watchkeeper.demo.releases",
     "watchkeeper.demo.attacks",
     "watchkeeper.demo.evals",

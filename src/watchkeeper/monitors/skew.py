@@ -9,8 +9,8 @@ is joined with the ``inputs`` logged online for the same request and compared pe
 
 Per feature it reports the share of rows that disagree, the median absolute and relative difference,
 the median and spread of ``online / offline``, and a few example rows. When most rows disagree by a
-steady factor (the ratio's interquartile range within 10% of its median), the feature is flagged
-``systematic`` with that factor: the signature of a computation that differs in definition, e.g. a
+one-sided factor (at least 90% of the ratios on the same side of 1, and their interquartile range
+excluding 1), the feature is flagged ``systematic`` with the median factor: the signature of a computation that differs in definition, e.g. a
 "30-day sum" served from a 7-day window gives ``online / offline ~ 0.23`` on every row.
 """
 
@@ -34,10 +34,10 @@ def _is_num(v) -> bool:
 def _hint(ratio: float) -> str:
     for days_a, days_b in ((7, 30), (1, 7), (1, 30), (7, 28), (14, 30), (30, 90), (1, 24)):
         for a, b in ((days_a, days_b), (days_b, days_a)):
-            if abs(ratio - a / b) <= 0.04 * (a / b):
-                return (f"online is {ratio:.3g} x offline on every row, close to {a}/{b}: the two sides "
+            if abs(ratio - a / b) <= 0.15 * (a / b):
+                return (f"online is {ratio:.3g} x offline (median), close to {a}/{b}: the two sides "
                         f"probably aggregate over different windows ({a} vs {b} units)")
-    return f"online is {ratio:.3g} x offline on almost every row: the feature is computed differently online"
+    return f"online is {ratio:.3g} x offline (median) and off the same way on almost every row: the feature is computed differently online"
 
 
 def parity(offline_rows: Iterable[dict[str, Any]], online: dict[str, dict[str, Any]], *,
@@ -86,7 +86,8 @@ def _feature(name: str, ids: list[str], on: list, off: list, atol: float, rtol: 
                 q1, q3 = np.percentile(ratio, [25, 75])
                 item["ratio_online_to_offline"] = {"median": float(f"{med:.6g}"), "q25": float(f"{q1:.6g}"),
                                                    "q75": float(f"{q3:.6g}")}
-                steady = med != 0 and (q3 - q1) <= 0.1 * abs(med)
+                same_side = max(np.mean(ratio < 1), np.mean(ratio > 1))
+                steady = med != 0 and same_side >= 0.9 and not (q1 <= 1 <= q3)
                 if steady and item["disagree_share"] >= 0.5:
                     item["systematic"] = True
                     item["hint"] = _hint(med)

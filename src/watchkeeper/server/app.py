@@ -43,6 +43,8 @@ FEATURES = [
     "watchkeeper.server.routes.releases",
     "watchkeeper.server.routes.alerts",
     "watchkeeper.server.routes.incidents",
+    "watchkeeper.server.routes.drift",
+    "watchkeeper.server.routes.contracts",
 ]
 
 

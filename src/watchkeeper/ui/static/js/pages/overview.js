@@ -43,7 +43,7 @@ export async function render(root, ctx) {
     const cols = [
       { label: "Model", cls: "name", value: (m) => ctx.link("/models/" + encodeURIComponent(m.model), m.model) },
       { label: "Health", value: (m) => { const [t, tone] = health(m); return badge(t, tone); } },
-      { label: "Traffic", value: (m) => sparkline(m.traffic, { label: `requests per ${ov.bucket_s} s for ${m.model}`, width: 110, height: 26 }) },
+      { label: "Traffic", value: (m) => sparkline(m.traffic, { label: `requests per ${ov.bucket_s} s for ${m.model}`, width: 96, height: 26 }) },
       { label: "Requests", num: true, value: (m) => fmt.int(m.requests) },
       { label: "Error rate", num: true, value: (m) => fmt.pct(m.error_rate, 2) },
       { label: "P95 latency", num: true, value: (m) => fmt.ms(m.p95_ms) },
@@ -61,7 +61,7 @@ export async function render(root, ctx) {
     queueMicrotask(() => fillDrift(models, driftCells, since));
   }
 
-  const lower = h("div", { class: "grid g2" });
+  const lower = h("div", { class: "grid g32" });
   lower.append(panel("LLM apps", appsView(apps, ctx)));
   lower.append(panel("Firing alerts and open incidents", attention(firing, open, alerts, incidents, ctx)));
   root.append(h("section", null, lower));
@@ -89,7 +89,7 @@ function appsView(apps, ctx) {
   }
   return table("LLM apps", [
     { label: "App", cls: "name", value: (a) => ctx.link("/traces?service=" + encodeURIComponent(pick(a, "service", "app", "name")), pick(a, "service", "app", "name")) },
-    { label: "Models", value: (a) => (a.models || []).join(", ") || "—" },
+    { label: "Models", value: (a) => h("span", { class: "small", title: (a.models || []).join(", ") }, (a.models || []).slice(0, 2).join(", ") + ((a.models || []).length > 2 ? ` +${a.models.length - 2}` : "") || "—") },
     { label: "Traces", num: true, value: (a) => fmt.int(pick(a, "traces", "count")) },
     { label: "Error rate", num: true, value: (a) => fmt.pct(pick(a, "error_rate"), 1) },
     { label: "P95", num: true, value: (a) => fmt.ms(pick(a, "p95_ms", "latency_p95_ms")) },
