@@ -39,7 +39,7 @@ def test_keys_are_stored_hashed(app):
     """The secret never appears in the store, only its hash."""
     meta = app.state.wk.meta
     _, secret = meta.create_key("a", ["admin"])
-    rows = meta._cur().execute("SELECT * FROM meta_api_keys").fetchall()
+    rows = meta.rows("SELECT * FROM meta_api_keys")
     assert secret not in repr(rows)
     assert meta.find_key(secret).project == "a"
 

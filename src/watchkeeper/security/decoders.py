@@ -11,34 +11,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import quopri
 import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from .ciphers import bigram_score, englishness, letter_ciphers, letter_ciphers_ascii
+from .textfacts import class_maps
+
 __all__ = ["Decoded", "find_encoded", "englishness", "opaque_share", "readable"]
 
 _MAX_SPAN = 8192
-
-_COMMON = frozenset("""
-a about above after again all also am an and any are as ask at be been before being but by can
-could data did do does down each email every file first for from get give go had has have he her
-here him his how i if in into is it its just know like list make me message more most my new no
-not now of on one only or other our out over please print previous prompt rules said say secret
-see send she should show so some system tell than that the their them then there these they this
-those to up us use was we well were what when where which who will with word would write you your
-instructions ignore password user all admin reveal now follow task text above below following
-""".split())
-# The most frequent letter pairs of English prose (a generic list, not fitted to any corpus).
-_BIGRAMS = frozenset("""th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha as ou io le ve
-co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns di fo ho pe ec pr no ct us ac ot il tr ly nc
-et ut ss so rs un lo wa ge ie wh ee wi em ad ol rt po we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci
-vi pl ig tu ev ld ry mp fe bl ab gh ty op wo sa ay ex ke fr oo av ag if ap gr od bo sp rd do uc bu ei ov by rm ep tt
-oc fa ef cu rn sc gi da yo cr cl du ga qu ue ff ba ey ls va um pp ua up lu go ht ru ug ds lt pi rc rr eg au ck ew mu
-br bi pt ak pu ui rg ib tl ny ki rk ys ob mm fu ph og ms ye ud mb ip ub oi rl gu dr hr cc tw ft wn nu af hu nn eo vo
-rv nf xp gn sm fl iz ok nl my gl aw ju oa eq sy sl ps jo fs na ea""".split())
 
 _MORSE = {
     ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h",
@@ -106,32 +90,6 @@ def readable(data: bytes | str) -> str | None:
     return s
 
 
-def englishness(text: str) -> float:
-    """Share of words (letters only) that are common English words; 0 when there are none."""
-    words = _LETTERS.findall(text.lower())
-    if not words:
-        return 0.0
-    return sum(w in _COMMON for w in words) / len(words)
-
-
-def bigram_score(text: str) -> float:
-    """Share of adjacent letter pairs inside words that are frequent in English."""
-    pairs = hits = 0
-    for w in _LETTERS.findall(text.lower()):
-        for i in range(len(w) - 1):
-            pairs += 1
-            hits += w[i:i + 2] in _BIGRAMS
-    return hits / pairs if pairs else 0.0
-
-
-def _rot13(s: str) -> str:
-    return codecs.encode(s, "rot13")
-
-
-_ATBASH = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                        "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA")
-
-
 def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     """Decode every encoded span in ``text`` that yields readable text (at most ``limit``)."""
     out: list[Decoded] = []
@@ -144,7 +102,8 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
             out.append(Decoded(kind, m_start, m_end, s))
 
     stats = _Stats(text)
-    if stats.long16 or "=" in text:
+    cm = class_maps(text)  # None: no gates, scan everything
+    if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
         for m in _B64.finditer(text):
             tok = m.group(0)[:_MAX_SPAN]
             if not any(c.isdigit() or c.isupper() or c in "+/=" for c in tok):
@@ -152,18 +111,18 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
             if len(tok) < 8 or tok.isdigit() or tok.isalpha() and (tok.islower() or tok.isupper()) and "=" not in tok:
                 continue
             add("base64", m.start(), m.end(), _b64(tok))
-    for m in _B32.finditer(text):
+    for m in (_B32.finditer(text) if cm is None or cm.has("b32", b"u" * 8) else ()):
         if m.start() and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
             continue
         add("base32", m.start(), m.end(), _b32(m.group(0)[:_MAX_SPAN]))
-    if stats.digits:
+    if stats.digits and (cm is None or "\\x" in text or cm.has("hex", b"h" * 6, b"hh hh ", b"hh hh:", b"hh:hh ", b"hh:hh:")):
         for m in _HEX.finditer(text):
             tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
             if not tok.isdigit() and not tok.isalpha():
                 add("hex", m.start(), m.end(), binascii.unhexlify(tok[: len(tok) // 2 * 2]))
-        if "0" in text and "1" in text:
-            for m in _BIN.finditer(text):
-                add("binary", m.start(), m.end(), _binary(m.group(0)))
+    if stats.digits and "0" in text and "1" in text and (cm is None or cm.has("bin", b"b" * 7)):
+        for m in _BIN.finditer(text):
+            add("binary", m.start(), m.end(), _binary(m.group(0)))
     if "\\u" in text:
         for m in _UESC.finditer(text):
             add("escape", m.start(), m.end(), "".join(chr(int(h, 16)) for h in re.findall(r"\\u([0-9A-Fa-f]{4})", m.group(0))))
@@ -179,7 +138,7 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         for m in _MIME.finditer(text):
             raw = m.group(2).encode("ascii", "ignore")
             add("mime", m.start(), m.end(), _b64(m.group(2)) if m.group(1) in "bB" else quopri.decodestring(raw.replace(b"_", b" ")))
-    if text.count("=") >= 2:
+    if text.count("=") >= 2 and (cm is None or _two(_QP_GATE.finditer(text))):
         for m in _QP.finditer(text):
             add("qp", m.start(), m.end(), quopri.decodestring(m.group(0).encode("utf-8", "ignore")))
     if stats.morse:
@@ -188,24 +147,36 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     if not text.isascii():
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
-    if stats.long16:
+    if stats.long16 and (cm is None or any("://" not in t and not t.isalnum() for t in stats.long)):
         _b85_candidates(text, add)
     if stats.nato:
         for m in _NATO_RE.finditer(text):
             add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
     _uu(text, add)
-    _letter_ciphers(text, add)
+    if cm is None:
+        letter_ciphers(text, add)
+    else:
+        letter_ciphers_ascii(text, add)
     return out
+
+
+def _two(it) -> bool:
+    return next(it, None) is not None and next(it, None) is not None
+
+
+# Two quoted-printable escapes are a necessary condition for ``_QP`` (a literal-prefixed, fast scan).
+_QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 
 
 class _Stats:
     """Cheap character-class facts that decide which decoders can possibly find something."""
 
-    __slots__ = ("long16", "digits", "morse", "nato")
+    __slots__ = ("long16", "long", "digits", "morse", "nato")
 
     def __init__(self, text: str) -> None:
         toks = text.split()
-        self.long16 = any(len(t) >= 16 for t in toks)
+        self.long = [t for t in toks if len(t) >= 16]  # exactly the matches of ``\S{16,}``
+        self.long16 = bool(self.long)
         self.digits = _DIGIT.search(text) is not None
         self.morse = sum(text.count(p) for p in (" .", " -", "/.", "/-", "\n.", "\n-")) >= 4 or text[:1] in ".-"
         low = text.lower() if len(toks) >= 4 else ""
@@ -311,32 +282,6 @@ def _uu(text: str, add) -> None:
             add("uu", start, start + len(s), binascii.a2b_uu(s))
         except (binascii.Error, ValueError):
             continue
-
-
-def _letter_ciphers(text: str, add) -> None:
-    """Try rot13, atbash and reversal on lines that read as non-English."""
-    lines = text.split("\n")
-    if len(lines) > 40 or len(text) > 6000:
-        return
-    pos = 0
-    for line in lines:
-        start = pos
-        pos += len(line) + 1
-        if len(line) > 400 or len(line) < 4:
-            continue
-        words = _LETTERS.findall(line)
-        letters = sum(map(len, words))
-        if letters < 4:
-            continue
-        base = englishness(line)
-        if base >= 0.34:
-            continue
-        base_bi = bigram_score(line) if letters >= 8 or len(words) == 1 else 1.0
-        for kind, cand in (("rot13", _rot13(line)), ("atbash", line.translate(_ATBASH)), ("reversed", line[::-1])):
-            if len(words) >= 2 and letters >= 8 and englishness(cand) >= max(0.4, base + 0.3) \
-                    or base_bi < 0.6 and bigram_score(cand) >= max(0.8, base_bi + 0.35):
-                add(kind, start, start + len(line), cand)
-                break
 
 
 def opaque_share(text: str) -> float:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-_LABELS = "(SELECT request_id, max(label) AS label FROM labels WHERE project = ? GROUP BY request_id)"
+# The winning label per request, by the rule quality uses: latest timestamp, then latest arrival.
+_LABELS = ("(SELECT request_id, label FROM (SELECT request_id, label, row_number() OVER "
+           "(PARTITION BY request_id ORDER BY ts DESC, received_at DESC, label DESC) AS rn "
+           "FROM labels WHERE project = ?) AS ranked WHERE rn = 1)")
 
 
 def _nan(v):
@@ -28,7 +31,7 @@ def model_stats(store, project: str, since_us: int, until_us: int) -> list[dict[
     rows = store.rows(
         f"""
         SELECT model, count(*) AS n, {d.count_if('error IS NOT NULL')} AS errors,
-               {d.quantiles('latency_ms', [0.5, 0.95, 0.99])} AS q, sum(cost) AS cost, count(cost) AS costed,
+               {d.approx_quantiles('latency_ms', [0.5, 0.95, 0.99])} AS q, sum(cost) AS cost, count(cost) AS costed,
                {d.epoch_us('max(ts)')} AS last_us, {d.array_agg_distinct('model_version')} AS versions
         FROM predictions WHERE project = ? AND ts >= {d.ts_param()} AND ts < {d.ts_param()}
         GROUP BY model ORDER BY model
@@ -89,7 +92,7 @@ def model_series(store, project: str, model: str, since_us: int, until_us: int, 
     rows = store.rows(
         f"""
         SELECT {d.bucket_us('p.ts', step_us)} AS t_us, count(*) AS n, {d.count_if('p.error IS NOT NULL')} AS errors,
-               {d.quantiles('p.latency_ms', [0.5, 0.95, 0.99])} AS q, sum(p.cost) AS cost,
+               {d.approx_quantiles('p.latency_ms', [0.5, 0.95, 0.99])} AS q, sum(p.cost) AS cost,
                {d.count_if('l.label IS NOT NULL')} AS labelled,
                {d.count_if('l.label IS NOT NULL AND p.output_label = l.label')} AS correct
         FROM predictions p LEFT JOIN {_LABELS} l ON p.request_id = l.request_id
@@ -113,7 +116,7 @@ def model_versions(store, project: str, model: str, since_us: int, until_us: int
     rows = store.rows(
         f"""
         SELECT model_version, count(*) AS n, {d.count_if('error IS NOT NULL')} AS errors,
-               {d.quantiles('latency_ms', [0.95])} AS q, {d.epoch_us('min(ts)')} AS first_us,
+               {d.approx_quantiles('latency_ms', [0.95])} AS q, {d.epoch_us('min(ts)')} AS first_us,
                {d.epoch_us('max(ts)')} AS last_us, avg(cost) AS cost
         FROM predictions WHERE project = ? AND model = ? AND ts >= {d.ts_param()} AND ts < {d.ts_param()}
         GROUP BY model_version ORDER BY first_us

@@ -35,11 +35,33 @@ def _dedupe(rows: list[dict]) -> list[dict]:
     return out
 
 
+WINDOWS_S = (300, 3600, 86_400)  # newest-first pages try these look-back windows before scanning everything
+
+
 def list_traces(store, project: str, *, since_us: int | None = None, until_us: int | None = None,
-                filters: dict[str, str] | None = None, status: str | None = None,
-                min_latency_ms: float | None = None, attributes: Sequence[tuple[str, str]] = (),
-                text: str | None = None, limit: int = 50, after: tuple[int, str] | None = None) -> list[dict]:
-    """A page of traces, newest first: trace_id, start_us, duration_ms, name, service."""
+                limit: int = 50, after: tuple[int, str] | None = None, **filters: Any) -> list[dict]:
+    """A page of traces, newest first: trace_id, start_us, duration_ms, name, service.
+
+    Without ``since``, the page is first looked for in the last 5 minutes before ``until`` (or the
+    cursor), then the last hour, then the last day, then everywhere: a page found in a window is
+    exactly the newest page, and the common case scans a small slice of the table.
+    """
+    if since_us is None:
+        from ...ingest.timestamps import now_us
+
+        top = after[0] + 1 if after is not None else (until_us if until_us is not None else now_us() + 60_000_000)
+        for window in WINDOWS_S:
+            rows = _list(store, project, since_us=top - window * 1_000_000, until_us=until_us, limit=limit,
+                         after=after, **filters)
+            if len(rows) >= limit:
+                return rows
+    return _list(store, project, since_us=since_us, until_us=until_us, limit=limit, after=after, **filters)
+
+
+def _list(store, project: str, *, since_us: int | None = None, until_us: int | None = None,
+          filters: dict[str, str] | None = None, status: str | None = None,
+          min_latency_ms: float | None = None, attributes: Sequence[tuple[str, str]] = (),
+          text: str | None = None, limit: int = 50, after: tuple[int, str] | None = None) -> list[dict]:
     d = store.dialect
     where, params = ["project = ?", "is_root = 1"], [project]
     if since_us is not None:

@@ -1,0 +1,84 @@
+"""Cheap facts about a text that let the detectors skip regular expressions which cannot match.
+
+A regular expression over 2 KB of text costs tens of microseconds in CPython even when it finds
+nothing, and the detector stack has about a hundred of them. Most are guarded here by *necessary
+conditions* that cost a microsecond or two: ``bytes.translate`` maps an ASCII text onto a few
+character classes (every digit becomes ``d``, every hex digit ``h``...), after which "six hex
+digits in a row" or "ddd-dd-dddd" is a plain substring test that runs at C speed.
+
+A gate only ever says "this pattern cannot match here"; when it cannot tell (non-ASCII text), it
+says "maybe" and the pattern runs as before. So gates change the cost of a scan, never its result
+(tests/security/test_fast_paths.py compares both ways on the corpus and on generated text).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+__all__ = ["ClassMaps", "class_maps", "ENABLED", "set_enabled"]
+
+ENABLED = True  # tests switch the gates off to compare against the ungated scans
+
+
+def set_enabled(on: bool) -> bool:
+    """Turn every gate on or off (for equivalence tests); returns the previous setting."""
+    global ENABLED
+    prev, ENABLED = ENABLED, bool(on)
+    return prev
+
+
+def _table(groups: dict[str, str]) -> bytes:
+    src = dst = ""
+    for chars, to in groups.items():
+        src += chars
+        dst += to * len(chars)
+    return bytes.maketrans(src.encode(), dst.encode())
+
+
+_LOWER_NON_HEX = "ghijklmnopqrstuvwxyz"
+_UPPER_NON_HEX = _LOWER_NON_HEX.upper()
+# digits -> d, letters -> a (other characters stay themselves)
+_DIGITS = _table({string.digits: "d", string.ascii_letters: "a"})
+# hex digits -> h, other letters -> z
+_HEX = _table({string.hexdigits: "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z"})
+# 0/1 -> b, other digits -> d, letters -> a
+_BIN = _table({"01": "b", "23456789": "d", string.ascii_letters: "a"})
+# the base32 alphabet -> u, everything else alphanumeric -> a
+_B32 = _table({string.ascii_uppercase + "234567": "u", string.ascii_lowercase + "0189": "a"})
+# the base64 alphabet (both flavours) -> b
+_B64 = _table({string.ascii_letters + string.digits + "+/_-": "b"})
+# upper-case letters -> U, lower-case -> l, digits -> d
+_UPPER = _table({string.ascii_uppercase: "U", string.ascii_lowercase: "l", string.digits: "d"})
+_TABLES = {"digits": _DIGITS, "hex": _HEX, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER}
+
+
+class ClassMaps:
+    """Character-class views of one ASCII text, made on first use (each ~2 µs for 2 KB)."""
+
+    __slots__ = ("raw", "_views")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._views: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        v = self._views.get(name)
+        if v is None:
+            v = self._views[name] = self.raw.translate(_TABLES[name])
+        return v
+
+    def has(self, name: str, *needles: bytes) -> bool:
+        """True if any needle occurs in the ``name`` view."""
+        view = self[name]
+        return any(n in view for n in needles)
+
+    def search(self, name: str, rx: re.Pattern[bytes]) -> bool:
+        return rx.search(self[name]) is not None
+
+
+def class_maps(text: str) -> ClassMaps | None:
+    """Class views of ``text``, or None when gates are off or the text is not ASCII (then: run everything)."""
+    if not ENABLED or not text.isascii():
+        return None
+    return ClassMaps(text.encode("ascii"))
