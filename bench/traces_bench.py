@@ -203,6 +203,23 @@ def query(url: str, n: int) -> dict[str, tuple[float, float]]:
     return out
 
 
+def ingest_part(tmp: str, rng: random.Random, args) -> None:
+    from helpers import LiveServer, duckdb_url
+
+    bodies = [make_request(rng) for _ in range(args.batches)]
+    parse_only, decode_rate = in_process(bodies[:40])
+    server = LiveServer(duckdb_url(Path(tmp) / "ingest.duckdb")).start()
+    try:
+        ingest(server.url, bodies[:10], args.connections)  # warm up
+        rate = ingest(server.url, bodies, args.connections)
+    finally:
+        server.stop()
+    print(f"OTLP ingest (protobuf, batches of {BATCH}, {args.connections} connections, DuckDB): {rate:,.0f} spans/s "
+          f"(target >= 50,000)")
+    print(f"  in-process protobuf parse only: {parse_only:,.0f} spans/s; parse + normalise: {decode_rate:,.0f} spans/s "
+          f"(server reaches {rate / decode_rate:.0%} of the in-process decoder)")
+
+
 def main() -> None:
     from helpers import LiveServer, duckdb_url
 
@@ -211,22 +228,13 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=210)
+    ap.add_argument("--skip-ingest", action="store_true", help="only the trace-list part")
     args = ap.parse_args()
     rng = random.Random(7)
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
-    bodies = [make_request(rng) for _ in range(args.batches)]
-    parse_only, decode_rate = in_process(bodies[:40])
     with tempfile.TemporaryDirectory() as tmp:
-        server = LiveServer(duckdb_url(Path(tmp) / "ingest.duckdb")).start()
-        try:
-            ingest(server.url, bodies[:10], args.connections)  # warm up
-            rate = ingest(server.url, bodies, args.connections)
-        finally:
-            server.stop()
-        print(f"OTLP ingest (protobuf, batches of {BATCH}, {args.connections} connections, DuckDB): {rate:,.0f} spans/s "
-              f"(target >= 50,000)")
-        print(f"  in-process protobuf parse only: {parse_only:,.0f} spans/s; parse + normalise: {decode_rate:,.0f} spans/s "
-              f"(server reaches {rate / decode_rate:.0%} of the in-process decoder)")
+        if not args.skip_ingest:
+            ingest_part(tmp, rng, args)
         url = duckdb_url(Path(tmp) / "list.duckdb")
         t = time.perf_counter()
         fill(url, args.spans)

@@ -115,7 +115,8 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         if m.start() and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
             continue
         add("base32", m.start(), m.end(), _b32(m.group(0)[:_MAX_SPAN]))
-    if stats.digits and (cm is None or "\\x" in text or cm.has("hex", b"h" * 6, b"hh hh ", b"hh hh:", b"hh:hh ", b"hh:hh:")):
+    if stats.digits and (cm is None or "\\x" in text or cm.has("hex", b"nh", b"hn") and cm.search("hex", _HEX_RUN)
+                         or cm.search("hex", _HEX_SEP)):
         for m in _HEX.finditer(text):
             tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
             if not tok.isdigit() and not tok.isalpha():
@@ -141,13 +142,13 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     if text.count("=") >= 2 and (cm is None or _two(_QP_GATE.finditer(text))):
         for m in _QP.finditer(text):
             add("qp", m.start(), m.end(), quopri.decodestring(m.group(0).encode("utf-8", "ignore")))
-    if stats.morse:
+    if stats.morse and (cm is None or cm.search("morse", _MORSE_GATE)):
         for m in _MORSE_RE.finditer(text):
             add("morse", m.start(), m.end(), _morse(m.group(0)))
     if not text.isascii():
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
-    if stats.long16 and (cm is None or any("://" not in t and not t.isalnum() for t in stats.long)):
+    if stats.long16 and (cm is None or any(_b85_possible(t) and "://" not in t and not t.isalnum() for t in stats.long)):
         _b85_candidates(text, add)
     if stats.nato:
         for m in _NATO_RE.finditer(text):
@@ -164,6 +165,11 @@ def _two(it) -> bool:
     return next(it, None) is not None and next(it, None) is not None
 
 
+# Necessary conditions on the class views (see textfacts.py): a hex run mixing digits and letters (an
+# all-digit or all-letter run is skipped anyway), hex pairs with separators, four morse groups.
+_HEX_RUN = re.compile(rb"[nh]{6}")
+_HEX_SEP = re.compile(rb"[nh]{2}[ :][nh]{2}[ :][nh]{2}[ :][nh]{2}")
+_MORSE_GATE = re.compile(rb"m{1,7}(?:(?: {1,3}|\s/\s|/)m{1,7}){3}")
 # Two quoted-printable escapes are a necessary condition for ``_QP`` (a literal-prefixed, fast scan).
 _QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 
@@ -244,10 +250,12 @@ def _b85_candidates(text: str, add) -> None:
         tok = m.group(0)
         if "://" in tok or tok.isalnum() or len(tok) > _MAX_SPAN or not tok.isascii():
             continue
+        chars = set(tok)
+        if not _b85_possible(tok, chars):
+            continue  # neither alphabet fits: the loop below would skip both decoders
         punct = sum(not c.isalnum() for c in tok)
         if punct < len(tok) * 0.08:
             continue
-        chars = set(tok)
         for fn, alphabet in ((base64.b85decode, _B85_ALPHABET), (base64.a85decode, _A85_ALPHABET)):
             body = tok[2:-2] if fn is base64.a85decode and tok.startswith("<~") and tok.endswith("~>") else tok
             if not chars <= alphabet and body is tok:
@@ -260,6 +268,11 @@ def _b85_candidates(text: str, add) -> None:
             except (ValueError, binascii.Error):
                 continue
             add("base85", m.start(), m.end(), data)
+
+
+def _b85_possible(tok: str, chars: set[str] | None = None) -> bool:
+    chars = set(tok) if chars is None else chars
+    return chars <= _B85_ALPHABET or chars <= _A85_ALPHABET or tok.startswith("<~") and tok.endswith("~>")
 
 
 def _uu(text: str, add) -> None:

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
+from .piigates import PiiGates, pii_gates
 
 __all__ = [
     "find_pii", "redact", "redact_value", "luhn_valid", "iban_valid",
@@ -98,16 +99,23 @@ _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
 
 def _street_numbers(text: str, add, lo: int = 0, hi: int | None = None) -> None:
     """"Fagradalsbraut 71", "Trenerys gate 232", "Rue de Virton 38": a street word, then a number."""
+    ascii_text = text.isascii()
     for m in _NUMBER.finditer(text, lo, len(text) if hi is None else hi):
         a = m.start()
         if a and (text[a - 1].isalnum() or text[a - 1] not in " \t"):
             continue
         before = text[max(0, a - 80):a]
-        w = _WORD_BEFORE.search(before)
-        if w is None:
-            continue
-        word = w.group(1).lower()
-        start = a - (len(before) - w.start(1))
+        if ascii_text:
+            i = _word_before_ascii(before)
+            if i < 0:
+                continue
+            word = before[i:len(before.rstrip())].lower()
+        else:
+            w = _WORD_BEFORE.search(before)
+            if w is None:
+                continue
+            i, word = w.start(1), w.group(1).lower()
+        start = a - (len(before) - i)
         if word.endswith(_SUFFIX_TUPLE):
             pass
         else:
@@ -124,6 +132,18 @@ def _street_numbers(text: str, add, lo: int = 0, hi: int | None = None) -> None:
         if unit:
             end = unit.end()
         add((start, end, "address"))
+
+
+def _word_before_ascii(before: str) -> int:
+    """Where ``_WORD_BEFORE`` would match in an ASCII ``before`` that ends in a space or tab, or -1."""
+    j = len(before.rstrip())
+    r = j
+    while r > 0 and (before[r - 1].isalnum() or before[r - 1] in "_'.-"):
+        r -= 1
+    for i in range(r, j):  # the word starts at the first letter of the run
+        if before[i].isalpha():
+            return i
+    return -1
 
 
 _UNIT_RE = re.compile(_UNIT[:-1] if _UNIT.endswith("?") else _UNIT, re.I)
@@ -194,20 +214,24 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
         for m in _EMAIL.finditer(text, a, b):
             add((m.start(), m.end(), "email"))
         at = text.find("@", b)
-    for a, b in _digit_windows(text):
-        _structured(text, add, a, b)
-        if ":" in text:
+    windows = _digit_windows(text)
+    g = pii_gates(text, low, windows)  # which scans can find something; None: run them all
+    addresses = _ADDRESS if g is None else tuple(p for p, ok in zip(_ADDRESS, (g.address, g.military, g.unit)) if ok)
+    for a, b in windows:
+        _structured(text, add, a, b, g)
+        if ":" in text and (g is None or g.ipv6):
             for m in _IPV6.finditer(text, a, b):
                 if _is_ip(m.group(0)):
                     add((m.start(), m.end(), "ip"))
-        for pat in _ADDRESS:
+        for pat in addresses:
             for m in pat.finditer(text, a, b):
                 add((m.start(), m.end(), "address"))
         _street_numbers(text, add, a, b)
-        for m in _ADDRESS_SANDWICH.finditer(text, a, b):
-            if not _looks_like_year_list(m.group(0).split()[0]):
-                add((m.start(), m.end(), "address"))
-    _names(text, add)
+        if g is None or g.sandwich:
+            for m in _ADDRESS_SANDWICH.finditer(text, a, b):
+                if not _looks_like_year_list(m.group(0).split()[0]):
+                    add((m.start(), m.end(), "address"))
+    _names(text, add, g)
     spans = _resolve(found)
     if types is not None:
         spans = [s for s in spans if s[2] in types]
@@ -227,31 +251,31 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _structured(text: str, add, a: int = 0, b: int | None = None) -> None:
+def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:
     b = len(text) if b is None else b
-    for m in _IBAN.finditer(text, a, b):
+    for m in (_IBAN.finditer(text, a, b) if g is None or g.iban else ()):
         s = m.group(0)
         while s and not iban_valid(s) and " " in s:
             s = s.rsplit(" ", 1)[0]  # a trailing word may have been swallowed
         if iban_valid(s):
             add((m.start(), m.start() + len(s), "iban"))
-    for m in _CARD.finditer(text, a, b):
+    for m in (_CARD.finditer(text, a, b) if g is None or g.card else ()):
         if luhn_valid(m.group(0)) and not _DATE.match(m.group(0)):
             add((m.start(), m.end(), "credit_card"))
-    for m in _SSN.finditer(text, a, b):
+    for m in (_SSN.finditer(text, a, b) if g is None or g.ssn else ()):
         add((m.start(), m.end(), "ssn"))
-    for m in _IPV4.finditer(text, a, b):
+    for m in (_IPV4.finditer(text, a, b) if g is None or g.ipv4 else ()):
         add((m.start(), m.end(), "ip"))
-    for m in _DL.finditer(text, a, b):
+    for m in (_DL.finditer(text, a, b) if g is None or g.dl else ()):
         add((m.start(1), m.end(1), "driver_license"))
-    for m in _NINO.finditer(text, a, b):
+    for m in (_NINO.finditer(text, a, b) if g is None or g.nino else ()):
         add((m.start(), m.end(), "national_id"))
-    for m in _PHONE.finditer(text, a, b):
+    for m in (_PHONE.finditer(text, a, b) if g is None or g.phone else ()):
         s = m.group(0)
         digits = sum(c.isdigit() for c in s)
         if 7 <= digits <= 15 and not _DATE.match(s) and not _looks_like_year_list(s):
             add((m.start(), m.end(), "phone"))
-    for m in _PHONE_CTX.finditer(text, a, b):
+    for m in (_PHONE_CTX.finditer(text, a, b) if g is None or g.phone_ctx else ()):
         add((m.start(1), m.end(1), "phone"))
 
 
@@ -272,13 +296,13 @@ def _is_cap(w: str) -> bool:
     return w[0].isupper() and not (len(w) > 3 and w.isupper())
 
 
-def _names(text: str, add) -> None:
+def _names(text: str, add, g: PiiGates | None = None) -> None:
     """Names: a given name from the list, a context cue, or two or more capitalised words in a row."""
     # Lower-case names only count after a cue ("my name is vitoria", "follow up with benjamin").
     low = text.lower()
     same = len(low) == len(text)  # then offsets in ``low`` are offsets in ``text``
-    for cue, names in ((_STRONG_CUE_FWD, None), (_WEAK_CUE_FWD, FIRST_NAMES)):
-        for m in (cue[0].finditer(low) if same else cue[1].finditer(text)):
+    for cue, names, ok in ((_STRONG_CUE_FWD, None, g is None or g.strong_cue), (_WEAK_CUE_FWD, FIRST_NAMES, g is None or g.weak_cue)):
+        for m in () if not ok else (cue[0].finditer(low) if same else cue[1].finditer(text)):
             w = text[m.start(1):m.end(1)]
             if _is_cap(w) or w.lower() in NOT_NAMES or names is not None and w not in names:
                 continue

@@ -40,8 +40,10 @@ _LOWER_NON_HEX = "ghijklmnopqrstuvwxyz"
 _UPPER_NON_HEX = _LOWER_NON_HEX.upper()
 # digits -> d, letters -> a (other characters stay themselves)
 _DIGITS = _table({string.digits: "d", string.ascii_letters: "a"})
-# hex digits -> h, other letters -> z
-_HEX = _table({string.hexdigits: "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z"})
+# digits -> n, hex letters -> h, other letters -> z
+_HEX = _table({string.digits: "n", "abcdefABCDEF": "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z"})
+# the characters of morse code (. and -) -> m, letters and digits -> x
+_MORSE = _table({".-": "m", string.ascii_letters + string.digits: "x"})
 # 0/1 -> b, other digits -> d, letters -> a
 _BIN = _table({"01": "b", "23456789": "d", string.ascii_letters: "a"})
 # the base32 alphabet -> u, everything else alphanumeric -> a
@@ -50,7 +52,7 @@ _B32 = _table({string.ascii_uppercase + "234567": "u", string.ascii_lowercase + 
 _B64 = _table({string.ascii_letters + string.digits + "+/_-": "b"})
 # upper-case letters -> U, lower-case -> l, digits -> d
 _UPPER = _table({string.ascii_uppercase: "U", string.ascii_lowercase: "l", string.digits: "d"})
-_TABLES = {"digits": _DIGITS, "hex": _HEX, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER}
+_TABLES = {"digits": _DIGITS, "hex": _HEX, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER, "morse": _MORSE}
 
 
 class ClassMaps:
