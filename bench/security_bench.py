@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from watchkeeper.security import SequenceBaseline, check_calls, check_input, find_pii, scan_context  # noqa: E402
+from watchkeeper.security import textfacts  # noqa: E402
 
 ATTACK = {"injection", "jailbreak", "extraction"}
 CONTEXT_SUBTYPES = {"indirect_tool_output", "tool_output_document", "email_document"}
@@ -125,6 +126,63 @@ def latency_2kb(corpus: Path) -> None:
               f"best-of p50 {pct(list(best.values()), .5):.3f} ms  benign best-of p50 {pct(benign, .5):.3f} ms")
 
 
+def prompt_2kb(corpus: Path, name: str, skip: int = 0) -> str:
+    """Whole records of ``name`` (longer than 200 characters) joined until 2 KB: one realistic long prompt."""
+    parts, size = [], 0
+    with (corpus / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            text = json.loads(line)["text"]
+            if i < skip or len(text) <= 200:
+                continue
+            parts.append(text)
+            size += len(text) + 1
+            if size >= 2048:
+                break
+    return "\n".join(parts)[:2048]
+
+
+def _timed(fn, text: str, reps: int, clock) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t0 = clock()
+        fn(text)
+        out.append(clock() - t0)
+    return out
+
+
+def micro(corpus: Path, runs: int = 5, reps: int = 400) -> None:
+    """check_input / find_pii on one 2 KB benign and one 2 KB attack prompt, gated (fast) and ungated.
+
+    Single-threaded; each figure is the median over ``runs`` runs of ``reps`` calls (the machine is
+    shared, so one run can carry other processes' load). ``cpu`` uses time.process_time, which
+    counts only this process's CPU time; calls are batched 20 at a time because its clock is coarse.
+    """
+    prompts = {"benign": prompt_2kb(corpus, "benign"), "attack": prompt_2kb(corpus, "jailbreak", skip=300)}
+    print("\n== 2 KB micro-benchmark (median of %d runs x %d calls; ms per call) ==" % (runs, reps))
+    print(f"{'prompt':7s} {'function':12s} {'path':8s} {'p50':>7s} {'p99':>7s} {'cpu p50':>8s}")
+    for pname, text in prompts.items():
+        for fname, fn in (("check_input", check_input), ("find_pii", find_pii)):
+            rows = {}
+            for gated in (True, False):
+                prev = textfacts.set_enabled(gated)
+                try:
+                    for _ in range(20):
+                        fn(text)
+                    p50s, p99s, cpus = [], [], []
+                    for _ in range(runs):
+                        xs = sorted(_timed(fn, text, reps, time.perf_counter))
+                        p50s.append(xs[len(xs) // 2])
+                        p99s.append(xs[min(len(xs) - 1, int(0.99 * len(xs)))])
+                        batch = sorted(sum(_timed(fn, text, 20, time.process_time)) / 20 for _ in range(reps // 20))
+                        cpus.append(batch[len(batch) // 2])
+                finally:
+                    textfacts.set_enabled(prev)
+                rows[gated] = [sorted(v)[len(v) // 2] * 1e3 for v in (p50s, p99s, cpus)]
+                label = "fast" if gated else "ungated"
+                print(f"{pname:7s} {fname:12s} {label:8s} {rows[gated][0]:7.3f} {rows[gated][1]:7.3f} {rows[gated][2]:8.3f}")
+            print(f"{'':7s} {fname:12s} speed-up x{rows[False][0] / rows[True][0]:.2f} (p50)  x{rows[False][2] / rows[True][2]:.2f} (cpu)")
+
+
 def pii(corpus: Path, split: str) -> None:
     total: dict[str, int] = defaultdict(int)
     found: dict[str, int] = defaultdict(int)
@@ -175,12 +233,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "security")
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all")
+    ap.add_argument("--micro", action="store_true", help="only the 2 KB micro-benchmark")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"security_bench: corpus folder {str(args.corpus)!r} not found; pass --corpus PATH")
     print(f"corpus {args.corpus}  python {sys.version.split()[0]}  cpus {os.cpu_count()}")
+    if args.micro:
+        micro(args.corpus)
+        return
     detectors(args.corpus, args.split)
     latency_2kb(args.corpus)
+    micro(args.corpus)
     pii(args.corpus, args.split)
     tools(args.corpus)
 

@@ -16,7 +16,9 @@ Queries, each written once with the store's dialect and run on both stores (best
 - latency_series: the API's per-minute p50/p95/p99 for one model over one day;
 - drift 25 features: fixed-bin histograms (10 bins) of all 25 features over the whole week, the
   features read from the JSON text with ``dialect.json_num``; one scan, 25 x 11 counters;
-- drift 1 feature: the same for a single feature, to show what each JSON extraction costs.
+- drift 1 feature: the same for a single feature, to show what each JSON extraction costs;
+- typed columns (``--no-typed`` skips it): the 25 histograms again over a copy of the same rows with
+  the features as DOUBLE columns, to size what a typed feature schema would save.
 
 Size on disk: the DuckDB file (after CHECKPOINT) and the chdb data directory, both measured with
 ``du`` semantics (allocated bytes). Files go to ``--dir`` (default: a temp dir, removed afterwards).
@@ -81,6 +83,13 @@ def open_backend(name: str, root: str):
     return open_store("chdb:////" + os.path.join(root, "bench.chdb").lstrip("/"))
 
 
+def _execute_events(store, sql: str) -> None:
+    if store.backend == "duckdb":
+        store._cur().execute(sql)
+    else:
+        store._command(sql)
+
+
 def bulk_load(store, table: pa.Table) -> None:
     if store.backend == "duckdb":
         cur = store._cur()
@@ -137,7 +146,7 @@ def queries(store, days: int) -> dict[str, tuple]:
     }
 
 
-def run_backend(name: str, root: str, rows: int, days: int, repeat: int) -> dict:
+def run_backend(name: str, root: str, rows: int, days: int, repeat: int, typed: bool = True) -> dict:
     from watchkeeper.ingest.records import Batch
 
     store = open_backend(name, root)
@@ -170,8 +179,30 @@ def run_backend(name: str, root: str, rows: int, days: int, repeat: int) -> dict
     for label, (fn,) in queries(store, days).items():
         seconds, out = best_of(fn, repeat)
         result["queries"][label] = (seconds, len(out))
+    if typed:
+        result["typed"] = typed_experiment(store, days, repeat)
     store.close()
     return result
+
+
+def typed_experiment(store, days: int, repeat: int) -> dict:
+    """The same 25 histograms when the features are typed DOUBLE columns instead of JSON text.
+
+    Copies one model's week into a side table (the copy is the one-off cost of extracting the JSON
+    once, at write time in a typed schema) and times the histograms on it.
+    """
+    d = store.dialect
+    cols = ", ".join(f"{d.json_num('inputs', f)} AS {f}" for f in FEATURES)
+    where = f"project = 'bench' AND model = '{MODELS[0]}'"
+    engine = "" if store.backend == "duckdb" else " ENGINE = MergeTree ORDER BY tuple()"
+    t = time.perf_counter()
+    _execute_events(store, f"CREATE TABLE bench_typed{engine} AS SELECT ts, {cols} FROM predictions WHERE {where}")
+    copy_s = time.perf_counter() - t
+    counts = ", ".join(f"{d.count_if(f'{d.bin_index(f, EDGES)} = {k}')} AS c_{f}_{k}"
+                       for f in FEATURES for k in range(len(EDGES) + 1))
+    seconds, _ = best_of(lambda: store.rows(f"SELECT {counts} FROM bench_typed"), repeat)
+    _execute_events(store, "DROP TABLE bench_typed")
+    return {"copy_s": copy_s, "hist_s": seconds}
 
 
 def main() -> None:
@@ -180,6 +211,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--backends", default="duckdb,chdb")
     ap.add_argument("--repeat", type=int, default=3, help="runs per query; the best is reported")
+    ap.add_argument("--no-typed", action="store_true", help="skip the typed-feature-columns comparison")
     ap.add_argument("--dir", default=None, help="where the stores go (default: a temp dir, removed afterwards)")
     args = ap.parse_args()
     root = args.dir or tempfile.mkdtemp(prefix="wk-store-bench-")
@@ -190,7 +222,7 @@ def main() -> None:
     try:
         for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
             t = time.perf_counter()
-            results.append(run_backend(name, root, args.rows, args.days, args.repeat))
+            results.append(run_backend(name, root, args.rows, args.days, args.repeat, not args.no_typed))
             print(f"  {name}: done in {time.perf_counter() - t:.1f} s", flush=True)
     finally:
         if args.dir is None:
@@ -217,6 +249,9 @@ def report(results: list[dict], rows: int) -> None:
     line("bytes per prediction", [r["disk_bytes"] / rows for r in results], lambda v: f"{v:,.1f}")
     for label in results[0]["queries"]:
         line(f"{label}, s", [r["queries"][label][0] for r in results], lambda v: f"{v:.3f}")
+    if all("typed" in r for r in results):
+        line("typed columns: 25 histograms, same rows, s", [r["typed"]["hist_s"] for r in results], lambda v: f"{v:.3f}")
+        line("typed columns: one-off JSON -> columns copy, s", [r["typed"]["copy_s"] for r in results], lambda v: f"{v:.3f}")
     print("\n(ratios: chdb value / duckdb value; for times lower is better, for rows/s higher is better)")
 
 

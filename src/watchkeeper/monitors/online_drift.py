@@ -183,7 +183,7 @@ class DriftCollector:
         from prometheus_client.core import GaugeMetricFamily
 
         score = GaugeMetricFamily("watchkeeper_drift_score", "Latest drift statistic per model feature and method "
-                                  "(distance, or p-value for ks/chi2).", labels=["project", "model", "feature", "method"])
+                                  "(the method's statistic: a distance, KS D, chi-square or MMD^2).", labels=["project", "model", "feature", "method"])
         missing = GaugeMetricFamily("watchkeeper_feature_missing_ratio", "Share of logged predictions missing the "
                                     "feature in the latest judged window.", labels=["project", "model", "feature"])
         drifted = GaugeMetricFamily("watchkeeper_drifted_features", "Features judged drifted in the latest window.",

@@ -11,6 +11,7 @@ can import it inside user apps. The entry points:
 
 from __future__ import annotations
 
+from . import textfacts  # noqa: F401  (textfacts.set_enabled switches the fast-path gates)
 from .anomaly import AnomalyBaseline
 from .detectors import Detection, detect, register_classifier, scan_context, unregister_classifier
 from .guard import SecurityEvent, Verdict, check_input, check_output, events_from_verdict, scan_record

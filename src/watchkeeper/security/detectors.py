@@ -21,6 +21,7 @@ from typing import Callable
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
+from . import textfacts
 from .trigger import TriggerIndex
 
 __all__ = [
@@ -174,6 +175,8 @@ def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[
     boost = 0.1 if view != "text" and view != "leet" else 0.0
     index, by_name = _index(features)
     for name, positions in index.candidates(view_text).items():
+        if view == "leet" and name in hits and textfacts.ENABLED:
+            continue  # an unboosted view cannot outweigh the hit the plain text already gave
         f = by_name[name]
         m = f.search(view_text, positions)
         if m is None:

@@ -16,9 +16,11 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from bisect import bisect_left
 from typing import Any
 
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
+from . import textfacts
 from .piigates import PiiGates, pii_gates
 
 __all__ = [
@@ -99,7 +101,7 @@ _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’.-]*)\s+$")
 
 def _street_numbers(text: str, add, lo: int = 0, hi: int | None = None) -> None:
     """"Fagradalsbraut 71", "Trenerys gate 232", "Rue de Virton 38": a street word, then a number."""
-    ascii_text = text.isascii()
+    ascii_text = textfacts.ENABLED and text.isascii()
     for m in _NUMBER.finditer(text, lo, len(text) if hi is None else hi):
         a = m.start()
         if a and (text[a - 1].isalnum() or text[a - 1] not in " \t"):
@@ -424,8 +426,21 @@ def _at_sentence_start(text: str, i: int) -> bool:
 def _resolve(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     found.sort(key=lambda s: (_PRIORITY.get(s[2], 99), -(s[1] - s[0]), s[0]))
     kept: list[tuple[int, int, str]] = []
-    for s in found:
-        if all(s[1] <= k[0] or s[0] >= k[1] for k in kept):
+    if not textfacts.ENABLED or any(s[0] >= s[1] for s in found):
+        for s in found:
+            if all(s[1] <= k[0] or s[0] >= k[1] for k in kept):
+                kept.append(s)
+    else:
+        # Kept spans never overlap, so sorted by start they are sorted by end too: the only one that
+        # can overlap a new span is the last kept span that starts before the new one ends.
+        starts: list[int] = []
+        ends: list[int] = []
+        for s in found:
+            i = bisect_left(starts, s[1])
+            if i and ends[i - 1] > s[0]:
+                continue
+            starts.insert(i, s[0])
+            ends.insert(i, s[1])
             kept.append(s)
     kept.sort()
     return kept

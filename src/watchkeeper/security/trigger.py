@@ -18,6 +18,7 @@ from typing import Iterable
 __all__ = ["TriggerIndex"]
 
 _WORDS = re.compile(r"[^\W\d_]+")
+_ASCII_WORDS = re.compile(r"[A-Za-z]+")  # the same words in ASCII text, found faster
 _MAX_POSITIONS = 16  # past this many anchor hits a feature just scans the whole text
 
 
@@ -51,7 +52,7 @@ class TriggerIndex:
         """The anchors that occur in ``low`` (verified as substrings)."""
         found: set[str] = set()
         by3, short = self._by3, self._short
-        for w in set(_WORDS.findall(low)):
+        for w in set((_ASCII_WORDS if low.isascii() else _WORDS).findall(low)):
             for head, a in by3.get(w[:3], ()):
                 if w.startswith(head) and a not in found and (a == head or a in low):
                     found.add(a)

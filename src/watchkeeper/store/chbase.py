@@ -29,6 +29,8 @@ SETTINGS = {
     # DuckDB semantics for the shared queries: an outer join yields NULL, a bare UNION is DISTINCT.
     "join_use_nulls": 1,
     "union_default_mode": "DISTINCT",
+    # `SELECT min(ts) AS ts ... WHERE ts > ?` means the column in WHERE, as in standard SQL/DuckDB.
+    "prefer_column_name_to_alias": 1,
 }
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 

@@ -1,7 +1,7 @@
 """Alert-rule signals over the stored online drift results (``drift_results``, written by the drift job).
 
 - ``drift_score``: with ``params.feature``, the feature's latest statistic in the window (its method's
-  units: a distance, or a p-value for ks/chi2); without, the largest ``statistic / threshold`` over
+  units: a distance, KS D, chi-square statistic or MMD^2); without, the largest ``statistic / threshold`` over
   the model's distance-judged features (>= 1 means at least one drifted).
 - ``drifted_features``: features judged drifted in the latest result of the window.
 - ``feature_missing_ratio``: with ``params.feature``, the latest missing share of that feature.
