@@ -157,6 +157,20 @@ def test_parameters_are_quoted_not_spliced(events):
     assert got == {"q": "?", "v": "x\\'y", "w": None}
 
 
+def test_standard_sql_semantics_hold(events):
+    """An alias never shadows a column in WHERE, a bare UNION is DISTINCT, and an unmatched outer join gives NULL."""
+    _write(events, "predictions", _predictions(4, "a"))
+    _write(events, "labels", [{"request_id": "a-0000", "label": 1, "timestamp": _iso(T0)}])
+    d = events.dialect
+    got = events.rows(f"SELECT model, {d.epoch_us('min(ts)')} AS ts FROM predictions WHERE ts >= {d.ts_param()} GROUP BY model",
+                      [T0 + 1_000_000])
+    assert got == [{"model": "a", "ts": T0 + 1_000_000}]
+    assert len(events.rows("SELECT model FROM predictions UNION SELECT model FROM predictions")) == 1
+    joined = events.rows("SELECT p.request_id AS r, l.label AS label FROM predictions AS p "
+                         "LEFT JOIN labels AS l ON l.request_id = p.request_id ORDER BY r")
+    assert [j["label"] for j in joined] == ["1", None, None, None]
+
+
 def test_closed_store_is_unavailable(events):
     """After close, ping and write raise StoreUnavailable (what /health and ingest turn into 503)."""
     events.close()

@@ -28,6 +28,10 @@ _STRONG_CUE_WORDS = frozenset("name call called signed sincerely regards user pa
 _PHONE_WORDS = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me")
 
 
+_NUMBER_SHAPED = ("iban", "card", "ssn", "ipv4", "dl", "nino", "phone", "phone_ctx", "ipv6", "address", "military",
+                  "unit", "sandwich")
+
+
 class PiiGates:
     """Which PII scans can possibly find something in one text."""
 
@@ -35,6 +39,14 @@ class PiiGates:
                  "unit", "sandwich", "strong_cue", "weak_cue", "_low", "_words")
 
     def __init__(self, text: str, low: str, windows: list[tuple[int, int]]) -> None:
+        words = set(_ASCII_WORDS.findall(text))
+        lwords = {w.lower() for w in words}
+        self.strong_cue = not _STRONG_CUE_WORDS.isdisjoint(lwords)
+        self.weak_cue = not FIRST_NAMES.isdisjoint(words)
+        if not windows:  # no digits: find_pii runs none of the number-shaped scans
+            for name in _NUMBER_SHAPED:
+                setattr(self, name, False)
+            return
         cm = class_maps(text)
         assert cm is not None
         d = cm["digits"]
@@ -47,14 +59,10 @@ class PiiGates:
         self.phone = _PHONE.search(d) is not None
         self.phone_ctx = b"ddddddd" in d and any(w in low for w in _PHONE_WORDS)
         self.ipv6 = ":" in text and cm.has("hex", b"n:", b"h:") and cm.has("hex", b":n", b":h")
-        words = set(_ASCII_WORDS.findall(text))
-        lwords = {w.lower() for w in words}
         self.address = not _STREET.isdisjoint(lwords) or _street_word_at_edge(low, windows)
         self.military = "apo" in low or "fpo" in low or "dpo" in low
         self.unit = "apt" in low or "apartment" in low or "suite" in low or "ste." in low
         self.sandwich = _SANDWICH.search(cm["upper"]) is not None
-        self.strong_cue = not _STRONG_CUE_WORDS.isdisjoint(lwords)
-        self.weak_cue = not FIRST_NAMES.isdisjoint(words)
 
 
 def _street_word_at_edge(low: str, windows: list[tuple[int, int]]) -> bool:
