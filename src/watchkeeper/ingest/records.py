@@ -66,8 +66,19 @@ class _Reject(Exception):
         self.message = message
 
 
+_DUMP_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _fallback(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars of kinds orjson does not know
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(value, option=_DUMP_OPTS, default=_fallback).decode()
 
 
 def _str(rec: dict, name: str, *, required: bool = False, limit: int = MAX_STR, default: str = "") -> str:
