@@ -76,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("meta_url", None, "Metadata store URL (postgresql://...); defaults to the event store.", side="server"),
     Setting("max_body_bytes", 64 * 1024 * 1024, "Largest request body accepted, after decompression.", parse_int, "server"),
     Setting("ingest_queue", 256, "Batches waiting for the store writer before ingest answers 503.", parse_int, "server"),
+    Setting("ingest_fsync", False, "fsync the ingest log before acknowledging a batch (survive power loss, not only a crash).", parse_bool, "server"),
     Setting("insecure", False, "Allow running without API keys on a non-loopback address.", parse_bool, "server"),
     Setting("monitor_interval", 30.0, "Seconds between scheduled monitor and rule evaluations.", parse_float, "server"),
 )

@@ -76,6 +76,13 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
     for name, col in batch.columns.items():
         if name in _KEEP or (text_columns is not None and name not in text_columns):
             continue
+        texts = [v for v in col if type(v) is str and len(v) >= 5]
+        if not texts:
+            continue
+        joined = "\x00".join(texts)
+        # One pass over the whole column first: clean tabular features skip the per-value work.
+        if " " not in joined and not may_hold_pii(joined):
+            continue
         for i, v in enumerate(col):
             if isinstance(v, str) and len(v) >= 5 and not _plain_number(v) and may_hold_pii(v):
                 new = privacy.redact_text(v)
@@ -91,7 +98,8 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
 # "amount":42.5}) has none of these and skips the (much slower) full scan.
 _DIGITISH = re.compile(r"\d[\d ().+/-]{5,}\d|\d\.\d{1,3}\.\d{1,3}\.\d")
 _HEX_GROUPS = re.compile(r"[0-9a-f]{1,4}:[0-9a-f]{0,4}:[0-9a-f]{0,4}")
-_NEEDLES = ("-----begin", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "gh", "sk-", "xox", "hooks.slack",
+_NEEDLES = ("-----begin", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa", "ghp_", "gho_", "ghu_",
+            "ghs_", "ghr_", "github_pat_", "sk-", "xox", "hooks.slack",
             "_live_", "_test_", "aiza", "eyj", "aws", "bearer", "key", "secret", "token", "pass", "pwd")
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from .responses import JSONResponse
 
 from .. import __version__
+from ..settings import resolve
 from ..store import open_store
 from .auth import Authenticator
 from .config import ServerConfig
@@ -64,7 +65,8 @@ def create_app(config: ServerConfig | None = None, *, store=None, meta=None) -> 
     meta = meta if meta is not None else open_meta(config, store)
     metrics_ = ServerMetrics()
     queue = IngestQueue(store.write, maxsize=config.ingest_queue,
-                        on_write=lambda seconds, rows: metrics_.write_seconds.observe(seconds))
+                        on_write=lambda seconds, rows: metrics_.write_seconds.observe(seconds),
+                        store=store, fsync=bool(resolve("ingest_fsync")))
     metrics_.queue_depth.set_function(lambda: queue.depth)
     state = ServerState(config=config, store=store, meta=meta, queue=queue, metrics=metrics_, auth=Authenticator(meta))
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Sequence
 
 import duckdb
+import pyarrow as pa
 
 from ..errors import ConfigError, ConflictError, MigrationRequired, StoreError, StoreUnavailable
 from ..ingest.records import Batch
@@ -63,7 +64,11 @@ class DuckDBStore(SQLEventStore):
             self._local.cur = cur
         return cur
 
+    before_read = None  # set by the ingest queue: commit acknowledged rows before a query sees the tables
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.before_read is not None:
+            self.before_read()
         cur = self._cur()
         result = cur.execute(sql, list(params))
         names = [d[0] for d in result.description]
@@ -168,17 +173,27 @@ class DuckDBStore(SQLEventStore):
     # -- events -----------------------------------------------------------------------------
     def write(self, batches: Sequence[Batch]) -> None:
         """Append every batch in one transaction: all of them are stored or none."""
-        tables = [(b.kind, to_arrow(b.kind, b.columns)) for b in batches if b.rows]
-        if not tables:
+        self.write_tables([(b.kind, to_arrow(b.kind, b.columns)) for b in batches if b.rows])
+
+    def write_tables(self, tables, marker: tuple[int, int] | None = None) -> None:
+        """Append Arrow tables (kind, table) in one transaction, with the ingest-log position they reach."""
+        if not tables and marker is None:
             return
+        by_kind: dict[str, list] = {}
+        for kind, table in tables:
+            by_kind.setdefault(kind, []).append(table)
         with self._write_lock:
             cur = self._cur()
             try:
                 cur.execute("BEGIN TRANSACTION")
-                for kind, table in tables:
+                for kind, parts in by_kind.items():
+                    table = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
                     cur.register("_wk_batch", table)
                     cur.execute(f"INSERT INTO {kind} SELECT * FROM _wk_batch")
                     cur.unregister("_wk_batch")
+                if marker is not None:
+                    cur.execute("DELETE FROM _wk_ingest_log")
+                    cur.execute("INSERT INTO _wk_ingest_log VALUES (?, ?)", list(marker))
                 cur.execute("COMMIT")
             except duckdb.Error as exc:
                 try:
@@ -186,6 +201,18 @@ class DuckDBStore(SQLEventStore):
                 except duckdb.Error:
                     pass
                 raise StoreError(f"DuckDB write failed: {exc}") from None
+
+    # -- the ingest log (server/ingest_log.py) ------------------------------------------------
+    @property
+    def ingest_log_path(self) -> str | None:
+        """Where the server keeps its ingest log for this store (None: commit every batch)."""
+        return None if self.path == ":memory:" else self.path + ".ingest-log"
+
+    def ingest_log_marker(self) -> tuple[int, int]:
+        cur = self._cur()
+        cur.execute("CREATE TABLE IF NOT EXISTS _wk_ingest_log (gen BIGINT, pos BIGINT)")
+        row = cur.execute("SELECT gen, pos FROM _wk_ingest_log").fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     # -- metadata ---------------------------------------------------------------------------
     def _ensure_project(self, cur, project: str) -> None:
