@@ -298,6 +298,14 @@ def _is_cap(w: str) -> bool:
     return w[0].isupper() and not (len(w) > 3 and w.isupper())
 
 
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "miss", "madam", "dear"})
+
+
+def _lower_title(cue: str) -> bool:
+    word = cue.strip().rstrip(".,:").strip()
+    return word in _TITLES  # written in lower case: titles before a name are capitalised
+
+
 def _names(text: str, add, g: PiiGates | None = None) -> None:
     """Names: a given name from the list, a context cue, or two or more capitalised words in a row."""
     # Lower-case names only count after a cue ("my name is vitoria", "follow up with benjamin").
@@ -308,6 +316,8 @@ def _names(text: str, add, g: PiiGates | None = None) -> None:
             w = text[m.start(1):m.end(1)]
             if _is_cap(w) or w.lower() in NOT_NAMES or names is not None and w not in names:
                 continue
+            if names is None and w.islower() and _lower_title(text[m.start():m.start(1)]):
+                continue  # "21 ms per token": a unit, not "Ms. Per"
             add((m.start(1), m.end(1), "person"))
     groups: list[list[re.Match[str]]] = []
     end = -1
@@ -475,23 +485,24 @@ def redact(text: str, mode: str = "mask", key: bytes | None = None, types: set[s
 _SENSITIVE_KEY = re.compile(r"(?i)pass(?:word|wd)?$|secret|token|api[_-]?key|authorization|credential|private[_-]?key|cookie")
 
 
-def redact_value(obj: Any, mode: str = "mask", key: bytes | None = None, _depth: int = 0) -> Any:
+def redact_value(obj: Any, mode: str = "mask", key: bytes | None = None, _depth: int = 0,
+                 types: set[str] | frozenset[str] | None = None) -> Any:
     """Redact every string inside ``obj`` (dicts, lists, tuples, sets); values under secret-looking keys are masked whole."""
     if _depth > 32:
         return obj
     if isinstance(obj, str):
-        return redact(obj, mode, key)
+        return redact(obj, mode, key, types)
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
             if isinstance(k, str) and _SENSITIVE_KEY.search(k) and isinstance(v, (str, bytes)) and v:
                 out[k] = "[SECRET]" if mode != "hash" else f"[SECRET:{_digest(str(v), key)}]"  # type: ignore[arg-type]
             else:
-                out[k] = redact_value(v, mode, key, _depth + 1)
+                out[k] = redact_value(v, mode, key, _depth + 1, types)
         return out
     if isinstance(obj, (list, tuple)):
-        items = [redact_value(v, mode, key, _depth + 1) for v in obj]
+        items = [redact_value(v, mode, key, _depth + 1, types) for v in obj]
         return items if isinstance(obj, list) else tuple(items)
     if isinstance(obj, (set, frozenset)):
-        return [redact_value(v, mode, key, _depth + 1) for v in obj]
+        return [redact_value(v, mode, key, _depth + 1, types) for v in obj]
     return obj

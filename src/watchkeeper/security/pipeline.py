@@ -37,6 +37,11 @@ _KEEP = frozenset({
     "model_id", "index_version", "policy_version", "session_id", "tool_name", "flags", "event_id", "type",
     "detector", "severity", "action", "source", "tenant", "scores",
 })
+_DEFAULT_TYPES = frozenset({
+    "email", "phone", "credit_card", "iban", "ssn", "ip", "driver_license", "national_id",
+    "aws_access_key", "aws_secret_key", "github_token", "openai_key", "slack_token", "stripe_key",
+    "google_api_key", "jwt", "bearer_token", "private_key", "generic_secret",
+})
 _STRUCTURED = frozenset({"email", "phone", "credit_card", "iban", "ssn", "ip", "driver_license", "national_id"})
 _PROMPT_KINDS = frozenset({"llm", "agent", "chain"})
 _MIN_SCAN = 12  # characters: shorter values are labels, not prompts
@@ -49,6 +54,12 @@ class Privacy:
     mode: str = "mask"
     key: bytes | None = None          # HMAC key for ``hash``
     retention_days: int | None = None
+    names: bool = False               # also redact person names and street addresses (heuristic, slower)
+
+    @property
+    def types(self) -> frozenset[str] | None:
+        """What redaction looks for: structured PII and secrets, plus names/addresses when asked."""
+        return None if self.names else _DEFAULT_TYPES
 
     def redact_text(self, text: str) -> str:
         if self.mode == "off" or not text:
@@ -60,12 +71,12 @@ class Privacy:
                 pass
             else:
                 return json.dumps(self.redact_obj(value), ensure_ascii=False, separators=(",", ":"))
-        return redact(text, self.mode, self.key)
+        return redact(text, self.mode, self.key, self.types)
 
     def redact_obj(self, value: Any) -> Any:
         if self.mode == "off":
             return value
-        return redact_value(value, self.mode, self.key)
+        return redact_value(value, self.mode, self.key, types=self.types)
 
 
 def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | None = None) -> int:

@@ -54,7 +54,8 @@ def privacy_for(state, project: str) -> Privacy:
     if mode == "hash" and not key:
         mode = "mask"
     days = values.get("retention_days")
-    policy = Privacy(mode, key, int(days) if isinstance(days, (int, float)) and days > 0 else None)
+    policy = Privacy(mode, key, int(days) if isinstance(days, (int, float)) and days > 0 else None,
+                     names=values.get("names") is True)
     cache[project] = (now, policy)
     return policy
 
@@ -67,7 +68,7 @@ def _project(request: Request, project: str):
 
 
 def _public(p: Privacy) -> dict:
-    return {"mode": p.mode, "retention_days": p.retention_days, "hash_key_set": p.key is not None}
+    return {"mode": p.mode, "retention_days": p.retention_days, "names": p.names, "hash_key_set": p.key is not None}
 
 
 @router.get("/api/v1/projects/{project}/privacy")
@@ -88,9 +89,9 @@ async def put_privacy(project: str, request: Request):
         raise ApiError(400, "invalid_json", "body must be a JSON object") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "body must be a JSON object")
-    unknown = sorted(set(body) - {"mode", "retention_days"})
+    unknown = sorted(set(body) - {"mode", "retention_days", "names"})
     if unknown:
-        raise ApiError(422, "invalid_request", f"unknown field {unknown[0]!r}; expected mode, retention_days",
+        raise ApiError(422, "invalid_request", f"unknown field {unknown[0]!r}; expected mode, retention_days, names",
                        [{"field": k, "message": "unknown field"} for k in unknown])
     values: dict = {}
     if "mode" in body:
@@ -98,6 +99,11 @@ async def put_privacy(project: str, request: Request):
             raise ApiError(422, "invalid_request", f"mode has value {body['mode']!r}; expected one of: {', '.join(MODES)}",
                            [{"field": "mode", "message": "unknown mode"}])
         values["mode"] = body["mode"]
+    if "names" in body:
+        if not isinstance(body["names"], bool):
+            raise ApiError(422, "invalid_request", "names must be true or false (also redact person names and addresses)",
+                           [{"field": "names", "message": "not a boolean"}])
+        values["names"] = body["names"]
     if "retention_days" in body:
         days = body["retention_days"]
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
