@@ -88,3 +88,26 @@ def postgres_url(postgres_server, request):
 
     name = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40] + "_" + os.urandom(3).hex()
     return postgres_server.create_database(name)
+
+
+_exit_status = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Leave without interpreter finalisation once pytest has printed its summary.
+
+    Native extensions (DuckDB's nanobind bindings, chdb's engine) print reference-leak reports or
+    crash while Python tears down module state; neither says anything about the tests, and the
+    report would bury pytest's closing line. Servers the tests started are separate processes and
+    were stopped by their fixtures.
+    """
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status["code"])
