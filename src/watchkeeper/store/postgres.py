@@ -214,10 +214,10 @@ class PostgresMetaStore:
                 try:
                     conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                                  "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
-                    current = conn.execute("SELECT coalesce(max(version), 0) AS v FROM schema_migrations").fetchone()["v"]
+                    applied = {r["version"] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
                     for version, name, sql in load("postgres"):
-                        if version <= current:
-                            continue
+                        if version in applied:
+                            continue  # every missing number runs, also one below the newest applied
                         try:
                             with conn.transaction():
                                 for stmt in split_statements(sql):
