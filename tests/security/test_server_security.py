@@ -125,7 +125,7 @@ def test_privacy_modes_hash_drop_and_off(client, app):
     client.post("/api/v1/feedback", json=[{"request_id": "d", "kind": "c", "comment": f"keep {EMAIL}"}])
     assert EMAIL in store.rows("SELECT comment FROM feedback WHERE request_id = 'd'")[0]["comment"]
     assert client.get("/api/v1/projects/default/privacy").json() == {
-        "project": "default", "mode": "off", "retention_days": None, "hash_key_set": True}
+        "project": "default", "mode": "off", "retention_days": None, "names": False, "hash_key_set": True}
 
 
 def test_privacy_api_rejects_bad_settings(client):
