@@ -20,39 +20,17 @@ from typing import Any
 
 import click
 
+from .client import ServerFailure, call
 from .options import api_key_option, endpoint_option, format_option
 
 
-class ApiFailure(click.ClickException):
-    exit_code = 1
+ApiFailure = ServerFailure
 
 
 def api_request(endpoint: str, path: str, api_key: str | None, *, params: dict | None = None,
                 body: Any = None, timeout: float = 60.0) -> Any:
     """GET (or POST ``body`` as JSON) ``path`` on the server; raise ApiFailure with a one-line reason."""
-    url = endpoint.rstrip("/") + path
-    if params:
-        url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    headers = {"Accept": "application/json"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data is not None else "GET")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read())["error"]["message"]
-        except Exception:
-            message = exc.reason
-        raise ApiFailure(f"{endpoint} answered {exc.code}: {message}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ApiFailure(f"cannot reach the watchkeeper server at {endpoint}: {reason}") from None
+    return call(endpoint, path, api_key, params=params, body=body, timeout=timeout)
 
 
 def _fmt(m: dict) -> str:

@@ -21,37 +21,17 @@ from typing import Any
 
 import click
 
+from . import client
+from .client import ServerFailure
 from .options import api_key_option, endpoint_option, format_option
 
 
-class CliFailure(click.ClickException):
-    exit_code = 1
+CliFailure = ServerFailure
 
 
 def call(endpoint: str, method: str, path: str, api_key: str | None, *, params: dict | None = None,
          body: Any = None, timeout: float = 120.0) -> Any:
-    url = endpoint.rstrip("/") + path
-    if params:
-        url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    headers = {"Accept": "application/json"}
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read())["error"]["message"]
-        except Exception:
-            message = exc.reason
-        raise CliFailure(f"{endpoint} answered {exc.code}: {message}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise CliFailure(f"cannot reach the watchkeeper server at {endpoint}: {getattr(exc, 'reason', exc)}") from None
+    return client.call(endpoint, path, api_key, method=method, params=params, body=body, timeout=timeout)
 
 
 @click.group()

@@ -9,7 +9,6 @@ A few malformed payloads are posted raw, as a broken client would.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import threading

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import Counter as Tally
 from concurrent.futures import ThreadPoolExecutor
