@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Any, Callable
+from typing import Callable
 
 from ..errors import ConfigError
 from .pii import redact_value
