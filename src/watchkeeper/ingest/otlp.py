@@ -12,11 +12,11 @@ its own and reported through ``partial_success``.
 from __future__ import annotations
 
 import base64
-import zlib
 from typing import Any
 
 import orjson
 
+from .decode import BodyError, gunzip
 from .spans import SpanBuilder
 
 PROTOBUF = "application/x-protobuf"
@@ -50,13 +50,9 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     enc = (encoding or "").strip().lower()
     if enc == "gzip":
         try:
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out = d.decompress(body, limit + 1)
-        except zlib.error as exc:
-            raise OtlpError(400, "bad_encoding", f"body is not valid gzip: {exc}") from None
-        if len(out) > limit or d.unconsumed_tail:
-            raise OtlpError(413, "body_too_large", f"body is larger than {limit} bytes after decompression")
-        return out
+            return gunzip(body, limit)
+        except BodyError as exc:  # the same bounded gunzip as the JSON ingest routes; OTLP's own error type
+            raise OtlpError(exc.status, exc.code, exc.message) from None
     if enc not in ("", "identity"):
         raise OtlpError(415, "unsupported_encoding", f"content encoding {enc!r} is not supported; use gzip")
     if len(body) > limit:
