@@ -33,7 +33,7 @@ def call(endpoint: str, path: str, api_key: str | None, *, method: str | None = 
     req = urllib.request.Request(url, data=data, headers=headers, method=method or ("POST" if data is not None else "GET"))
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
+            return json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
         try:
             message = json.loads(exc.read())["error"]["message"]

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from urllib.parse import quote
 
 import click
 
+from .client import call
 from .options import api_key_option, endpoint_option, format_option
 
 
-def api(endpoint: str, api_key: str | None, method: str, path: str, body: dict | None = None,
-        content_type: str = "application/json", raw: bytes | None = None) -> dict:
-    """One request to the server; a refused one becomes a one-line ClickException."""
-    headers = {"Content-Type": content_type, "User-Agent": "watchkeeper-cli"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(endpoint.rstrip("/") + path, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read())["error"]["message"]
-        except Exception:
-            message = exc.reason
-        raise click.ClickException(f"{method} {path}: {exc.code} {message}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise click.ClickException(f"cannot reach the server at {endpoint}: {reason}") from None
+def api(endpoint: str, api_key: str | None, method: str, path: str, body: dict | None = None) -> dict:
+    """One request to the server; a refused one becomes a one-line error (see cli/client.py)."""
+    return call(endpoint, path, api_key, method=method, body=body, timeout=30.0)
 
 
 def _echo(fmt: str, doc: dict, text: str) -> None:
