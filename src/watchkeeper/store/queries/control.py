@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .labels import winning_labels
+
 SCOPE_KEYS = ("model", "release", "version", "segment")
 
 
@@ -70,10 +72,9 @@ def confusion(store, project: str, scope: dict | None, start_us: int, end_us: in
     pos = str(positive)
     rows = store.rows(
         f"""WITH l AS (
-                SELECT request_id, label,
-                       row_number() OVER (PARTITION BY request_id ORDER BY ts DESC, received_at DESC) AS rn
-                FROM labels
-                WHERE project = ? AND request_id IN (SELECT p.request_id FROM predictions p WHERE p.project = ? AND {where})
+                SELECT k AS request_id, label FROM ({winning_labels(
+                    where=f" AND request_id IN (SELECT p.request_id FROM predictions p WHERE p.project = ? AND {where})")})
+                AS winning
             )
             SELECT {d.count_if('p.output_label = ? AND l.label = ?')} AS tp,
                    {d.count_if('p.output_label = ? AND l.label <> ?')} AS fp,
@@ -81,7 +82,7 @@ def confusion(store, project: str, scope: dict | None, start_us: int, end_us: in
                    {d.count_if('p.output_label <> ? AND l.label <> ?')} AS tn,
                    {d.count_if('p.output_label = l.label')} AS correct,
                    count(*) AS labelled
-            FROM predictions p JOIN l ON l.request_id = p.request_id AND l.rn = 1
+            FROM predictions p JOIN l ON l.request_id = p.request_id
             WHERE p.project = ? AND {where}""",
         [project, project, *params, pos, pos, pos, pos, pos, pos, pos, pos, project, *params],
     )
@@ -110,10 +111,9 @@ def samples(store, project: str, scope: dict | None, start_us: int, end_us: int,
     pos = str(positive if positive is not None else "1")
     rows = store.rows(
         f"""WITH l AS (
-                SELECT request_id, label,
-                       row_number() OVER (PARTITION BY request_id ORDER BY ts DESC, received_at DESC) AS rn
-                FROM labels
-                WHERE project = ? AND request_id IN (SELECT p.request_id FROM predictions p WHERE p.project = ? AND {where})
+                SELECT k AS request_id, label FROM ({winning_labels(
+                    where=f" AND request_id IN (SELECT p.request_id FROM predictions p WHERE p.project = ? AND {where})")})
+                AS winning
             )
             SELECT p.request_id AS request_id, p.model AS model, p.model_version AS model_version,
                    p.release_id AS release_id, {d.epoch_us('p.ts')} AS ts_us, p.inputs AS inputs,
@@ -123,7 +123,7 @@ def samples(store, project: str, scope: dict | None, start_us: int, end_us: int,
                         WHEN p.output_label = ? AND l.label IS NOT NULL AND l.label <> ? THEN 1
                         WHEN l.label IS NOT NULL AND p.output_label <> l.label THEN 2
                         ELSE 3 END AS priority
-            FROM predictions p LEFT JOIN l ON l.request_id = p.request_id AND l.rn = 1
+            FROM predictions p LEFT JOIN l ON l.request_id = p.request_id
             WHERE p.project = ? AND {where}
             ORDER BY priority, p.ts DESC, p.request_id LIMIT {int(limit)}""",
         [project, project, *params, pos, pos, project, *params],

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# The winning label per request, by the rule quality uses: latest timestamp, then latest arrival.
-_LABELS = ("(SELECT request_id, label FROM (SELECT request_id, label, row_number() OVER "
-           "(PARTITION BY request_id ORDER BY ts DESC, received_at DESC, label DESC) AS rn "
-           "FROM labels WHERE project = ?) AS ranked WHERE rn = 1)")
+from .labels import winning_labels
+
+# The winning label per request, by the rule quality uses (queries/labels.py).
+_LABELS = f"(SELECT k AS request_id, label FROM ({winning_labels()}) AS winning)"
 
 
 def _nan(v):

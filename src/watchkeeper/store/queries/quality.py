@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .labels import winning_labels
+
 _GROUPS = {"model_version": "p.model_version", "version": "p.model_version", "release": "coalesce(p.release_id, '')",
            "model": "p.model", "all": "''"}
 
@@ -62,12 +64,9 @@ def _norm(expr: str) -> str:
 
 
 def _dedup(project_param: str, key: str, where: str) -> str:
-    return f"""
-    SELECT {key} AS k, label, label_value, model AS l_model FROM (
-        SELECT {key}, label, label_value, model,
-               row_number() OVER (PARTITION BY {key} ORDER BY ts DESC, received_at DESC, label DESC) AS rn
-        FROM labels WHERE project = {project_param}{where}
-    ) AS ranked WHERE rn = 1"""
+    """The winning label per ``key`` (see queries/labels.py); ``project_param`` must be ``?``."""
+    assert project_param == "?"
+    return winning_labels(key, where)
 
 
 def joined(d, *, by: str, step_us: int | None, since_us: int, threshold: float = 0.5) -> tuple[str, int]:
