@@ -23,3 +23,18 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyError(413, "body_too_large", f"body is larger than the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_json_object(request: Request) -> dict:
+    """The request's JSON object body (an empty body is ``{}``); anything else is a 400."""
+    import orjson
+
+    from .errors import ApiError
+
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "invalid_json", "body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "body must be a JSON object")
+    return body

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter, Request
 from ..responses import JSONResponse
 
 from ..errors import ApiError
 from ..state import principal, state_of
+from ..body import read_json_object
 
 router = APIRouter()
 
@@ -21,12 +21,7 @@ def _public(record) -> dict:
 async def create_key(request: Request):
     st = state_of(request)
     who = principal(request, "admin")
-    try:
-        body = orjson.loads(await request.body() or b"{}")
-    except orjson.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "body must be a JSON object")
+    body = await read_json_object(request)
     project = body.get("project") or who.project
     if who.key_id is not None and project != who.project:
         raise ApiError(403, "forbidden", f"this key belongs to project {who.project!r}")

@@ -18,7 +18,6 @@ import os
 import secrets
 import time
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -28,6 +27,7 @@ from ...store.queries import security as q
 from ..errors import ApiError
 from ..params import parse_time
 from ..state import principal, state_of
+from ..body import read_json_object
 
 log = logging.getLogger("watchkeeper.privacy")
 router = APIRouter()
@@ -83,12 +83,7 @@ async def get_privacy(project: str, request: Request):
 async def put_privacy(project: str, request: Request):
     st = state_of(request)
     _project(request, project)
-    try:
-        body = orjson.loads(await request.body() or b"{}")
-    except orjson.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "body must be a JSON object")
+    body = await read_json_object(request)
     unknown = sorted(set(body) - {"mode", "retention_days", "names"})
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown field {unknown[0]!r}; expected mode, retention_days, names",
