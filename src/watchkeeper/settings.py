@@ -39,6 +39,15 @@ def parse_int(name: str, raw: str) -> int:
         raise ConfigError(f"{env_name(name)} has value {raw!r}. Expected an integer.") from None
 
 
+def parse_workers(name: str, raw: str) -> int | None:
+    if raw.strip().lower() in ("", "auto"):
+        return None
+    value = parse_int(name, raw)
+    if value < 0:
+        raise ConfigError(f"{env_name(name)} has value {raw!r}. Expected 'auto' or an integer >= 0.")
+    return value
+
+
 def _parse_str(name: str, raw: str) -> str:
     return raw
 
@@ -76,6 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("meta_url", None, "Metadata store URL (postgresql://...); defaults to the event store.", side="server"),
     Setting("max_body_bytes", 64 * 1024 * 1024, "Largest request body accepted, after decompression.", parse_int, "server"),
     Setting("ingest_queue", 256, "Batches waiting for the store writer before ingest answers 503.", parse_int, "server"),
+    Setting("ingest_workers", None, "Processes that decode and validate large ingest batches (auto: one per core beyond the first; 0: none).", parse_workers, "server"),
     Setting("ingest_fsync", False, "fsync the ingest log before acknowledging a batch (survive power loss, not only a crash).", parse_bool, "server"),
     Setting("insecure", False, "Allow running without API keys on a non-loopback address.", parse_bool, "server"),
     Setting("monitor_interval", 30.0, "Seconds between scheduled monitor and rule evaluations.", parse_float, "server"),

@@ -14,8 +14,9 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 class BodyError(Exception):
     """A body that cannot be turned into records. ``status`` is the HTTP status to answer."""
 
-    def __init__(self, status: int, code: str, message: str, details: list[dict] | None = None):
+    def __init__(self, status: int, code: str, message: str, details: list[dict] | None = None, records: int = 0):
         super().__init__(message)
+        self.records = records  # how many records the body held, when that is known
         self.status = status
         self.code = code
         self.message = message

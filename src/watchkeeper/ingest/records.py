@@ -50,10 +50,19 @@ class FieldError:
 
 @dataclass
 class Batch:
+    """Validated rows of one kind, column by column.
+
+    A batch validated in an ingest worker process arrives with ``table`` (Arrow) and ``summary``
+    (see summary.py) filled in and ``columns`` converted from the table only on demand.
+    """
+
     kind: str
     columns: dict[str, list[Any]]
     errors: list[FieldError] = field(default_factory=list)
     rows: int = 0
+    summary: dict[str, Any] | None = None
+    table: Any = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what ingest steps leave for after-ingest hooks
 
     @property
     def ok(self) -> bool:

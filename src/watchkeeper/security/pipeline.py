@@ -15,6 +15,7 @@ inside spans through ``scan_context``. Evidence in the rows is redacted.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -25,8 +26,9 @@ from .detectors import scan_context
 from .guard import SecurityEvent, Verdict, check_input, check_output, events_from_verdict, safe_evidence
 from .pii import redact, redact_value
 
-__all__ = ["Privacy", "MODES", "redact_batch", "originals", "scan_batch", "event_columns", "EVENT_COLUMNS"]
+__all__ = ["Privacy", "MODES", "RedactStep", "redact_batch", "originals", "scan_batch", "event_columns", "EVENT_COLUMNS"]
 
+_log = logging.getLogger("watchkeeper.security")
 MODES = ("mask", "hash", "drop", "off")
 EVENT_COLUMNS = ("project", "event_id", "ts", "received_at", "type", "detector", "severity", "score", "action",
                  "source", "evidence", "request_id", "trace_id", "span_id", "tenant", "model", "details")
@@ -77,6 +79,25 @@ class Privacy:
         if self.mode == "off":
             return value
         return redact_value(value, self.mode, self.key, types=self.types)
+
+
+@dataclass(frozen=True)
+class RedactStep:
+    """An ingest step (ingest/prepare.py): capture what the scanner needs in ``batch.notes[note]``,
+    then redact the batch with ``privacy``. Picklable, so it runs in an ingest worker as well."""
+
+    privacy: Privacy
+    note: str = "security_originals"
+
+    def __call__(self, batch: Any) -> None:
+        if not batch.rows or batch.kind == "security_events":
+            return
+        if batch.kind in ("predictions", "spans"):
+            try:
+                batch.notes[self.note] = originals(batch)
+            except Exception:  # scanning is best effort; redaction below is not
+                _log.warning("security: could not capture %s for scanning", batch.kind, exc_info=True)
+        redact_batch(batch, self.privacy)
 
 
 def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | None = None) -> int:

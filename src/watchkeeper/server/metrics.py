@@ -7,7 +7,6 @@ latencies are bucketed with numpy, then added to ``BulkHistogram`` in one step.
 from __future__ import annotations
 
 import threading
-from collections import Counter as Tally
 from typing import Callable, Iterable
 
 import numpy as np
@@ -15,12 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import HistogramMetricFamily
 
 from ..ingest.records import Batch
+from ..ingest.summary import LATENCY_BUCKETS, SIZE_BUCKETS, summarize
 
 disable_created_metrics()  # *_created series only add noise to every dashboard
 
-# Seconds; a boundary at each common SLO threshold (0.05, 0.1, 0.25, 0.5, 1).
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 MAX_CLASSES_PER_MODEL = 50
 MAX_CLASS_LEN = 64
 
@@ -40,8 +37,10 @@ class BulkHistogram:
         if values.size == 0:
             return
         idx = np.searchsorted(self.bounds, values, side="left")
-        counts = np.bincount(idx, minlength=len(self.bounds) + 1)
-        total = float(values.sum())
+        self.add(labels, np.bincount(idx, minlength=len(self.bounds) + 1), float(values.sum()))
+
+    def add(self, labels: tuple[str, ...], counts: np.ndarray, total: float) -> None:
+        """Add observations already counted per bucket (``ingest.summary.bucket``)."""
         with self._lock:
             series = self._series.get(labels)
             if series is None:
@@ -112,34 +111,30 @@ class ServerMetrics:
         return label
 
     def observe(self, batch: Batch) -> None:
-        """Update model metrics from an accepted batch."""
-        self.ingested.labels(batch.kind).inc(batch.rows)
-        if not batch.rows:
+        """Update model metrics from an accepted batch (its summary when a worker made one)."""
+        summary = batch.summary if batch.summary is not None else summarize(batch.kind, batch.columns, batch.rows)
+        self.apply(summary)
+
+    def apply(self, summary: dict) -> None:
+        kind = summary["kind"]
+        self.ingested.labels(kind).inc(summary["rows"])
+        if not summary["rows"]:
             return
-        cols = batch.columns
-        if batch.kind == "predictions":
-            projects, models, versions = cols["project"], cols["model"], cols["model_version"]
-            tally = Tally(zip(projects, models, versions, cols["output_label"]))
-            for (project, model, version, label), n in tally.items():
+        if kind == "predictions":
+            for ((project, model, version), label), n in summary["classes"].items():
                 self.predictions.labels(project, model, version, self._class(project, model, label)).inc(n)
-            errors = Tally((p, m, v) for p, m, v, e in zip(projects, models, versions, cols["error"]) if e is not None)
-            for key, n in errors.items():
+            for key, n in summary["errors"].items():
                 self.prediction_errors.labels(*key).inc(n)
-            groups: dict[tuple[str, str, str], list[int]] = {}
-            for i, key in enumerate(zip(projects, models, versions)):
-                groups.setdefault(key, []).append(i)
-            latency = np.array([np.nan if v is None else v for v in cols["latency_ms"]], dtype=float) / 1000.0
-            sizes = np.asarray(cols["input_size"], dtype=float)
-            for key, idx in groups.items():
-                sel = latency[idx]
-                self.latency.observe_many(key, sel[~np.isnan(sel)])
-                self.input_size.observe_many(key[:2], sizes[idx])
-        elif batch.kind == "labels":
-            for project, n in Tally(cols["project"]).items():
+            for key, (counts, total) in summary["latency"].items():
+                self.latency.add(key, counts, total)
+            for key, (counts, total) in summary["input_size"].items():
+                self.input_size.add(key, counts, total)
+        elif kind == "labels":
+            for project, n in summary["projects"].items():
                 self.labels.labels(project).inc(n)
-        elif batch.kind == "feedback":
-            for (project, kind), n in Tally(zip(cols["project"], cols["kind"])).items():
-                self.feedback.labels(project, kind[:MAX_CLASS_LEN]).inc(n)
+        elif kind == "feedback":
+            for (project, fkind), n in summary["kinds"].items():
+                self.feedback.labels(project, fkind[:MAX_CLASS_LEN]).inc(n)
 
     def reject(self, kind: str, reason: str, n: int = 1) -> None:
         self.rejected.labels(kind, reason).inc(n)

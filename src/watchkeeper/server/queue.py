@@ -178,10 +178,10 @@ class IngestQueue:
             fut.set_result(None)
 
     def _append(self, group: list) -> None:
-        from ..store.schema import to_arrow
+        from ..store.schema import batch_arrow
 
         try:
-            tables = [(b.kind, to_arrow(b.kind, b.columns)) for item in group for b in item[0] if b.rows]
+            tables = [(b.kind, batch_arrow(b)) for item in group for b in item[0] if b.rows]
             pos = self._log.append(tables) if tables else self._log.end
         except Exception as exc:
             self._fail(group, exc)

@@ -22,7 +22,7 @@ from ..errors import ConfigError, MigrationRequired, StoreError
 from ..ingest.records import Batch
 from .dialect import ClickHouseDialect
 from .migrations import latest_version, load, split_statements
-from .schema import to_arrow
+from .schema import batch_arrow
 from .sqlstore import SQLEventStore
 
 SETTINGS = {
@@ -165,7 +165,7 @@ class ClickHouseBase(SQLEventStore):
         by_kind: dict[str, list] = {}
         for b in batches:
             if b.rows:
-                by_kind.setdefault(b.kind, []).append(to_arrow(b.kind, b.columns))
+                by_kind.setdefault(b.kind, []).append(batch_arrow(b))
         for kind, tables in by_kind.items():
             data = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
             self._insert(kind, data)

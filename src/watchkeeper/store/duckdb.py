@@ -22,7 +22,7 @@ from . import keys as keyfmt
 from .base import KeyRecord
 from .migrations import latest_version, load, split_statements
 from .dialect import DuckDBDialect
-from .schema import to_arrow
+from .schema import batch_arrow
 from .sqlstore import SQLEventStore
 
 
@@ -173,7 +173,7 @@ class DuckDBStore(SQLEventStore):
     # -- events -----------------------------------------------------------------------------
     def write(self, batches: Sequence[Batch]) -> None:
         """Append every batch in one transaction: all of them are stored or none."""
-        self.write_tables([(b.kind, to_arrow(b.kind, b.columns)) for b in batches if b.rows])
+        self.write_tables([(b.kind, batch_arrow(b)) for b in batches if b.rows])
 
     def write_tables(self, tables, marker: tuple[int, int] | None = None) -> None:
         """Append Arrow tables (kind, table) in one transaction, with the ingest-log position they reach."""

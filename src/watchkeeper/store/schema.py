@@ -78,3 +78,9 @@ def to_arrow(table: str, columns: dict[str, list]):
     schema = arrow_schema(table)
     arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def batch_arrow(batch):
+    """A batch as an Arrow table: the one an ingest worker already built, or one made from its columns."""
+    table = getattr(batch, "table", None)
+    return table if table is not None else to_arrow(batch.kind, batch.columns)

@@ -48,6 +48,9 @@ async def health(request: Request):
         "ingest_queue": {"depth": st.queue.depth, "capacity": st.queue.capacity, "last_error": st.queue.last_error},
         "last_monitor_run": st.extras.get("last_monitor_run"),
     }
+    pool = st.extras.get("ingest_pool")
+    if pool is not None:
+        body["ingest_queue"]["workers"] = pool.status()
     return JSONResponse(body, status_code=status)
 
 

@@ -13,15 +13,15 @@ from fastapi import APIRouter, Request
 from ..responses import JSONResponse
 
 from ...errors import StoreError
-from ...ingest.decode import decode_body
-from ...ingest.records import validate
+from ...ingest.decode import BodyError
+from ...settings import resolve
 from ..body import read_body
 from ..errors import ApiError
+from ..ingest_pool import IngestPool
 from ..queue import QueueFull
 from ..state import principal, state_of
 
 router = APIRouter()
-MAX_RECORDS = 100_000
 
 
 async def ingest(request: Request, kind: str):
@@ -29,13 +29,16 @@ async def ingest(request: Request, kind: str):
     who = principal(request, "ingest")
     limit = st.config.max_body_bytes
     body = await read_body(request, limit)
-    records = decode_body(body, request.headers.get("content-type"), request.headers.get("content-encoding"), limit)
-    if len(records) > MAX_RECORDS:
-        st.metrics.reject(kind, "batch_too_large", len(records))
-        raise ApiError(413, "batch_too_large", f"a batch holds at most {MAX_RECORDS} records, got {len(records)}")
-    batch = validate(kind, records, who.project)
-    for hook in st.extras.get("ingest_hooks", ()):
-        hook(batch)  # e.g. server-side redaction; runs before anything is stored
+    steps = [step_for(who.project) for step_for in st.extras.get("ingest_steps", ())]  # e.g. redaction
+    try:
+        batch = await st.extras["ingest_pool"].prepare(kind, body, request.headers.get("content-type"),
+                                                       request.headers.get("content-encoding"), limit,
+                                                       who.project, steps)
+    except BodyError as exc:
+        if exc.code == "batch_too_large":
+            st.metrics.reject(kind, "batch_too_large", exc.records)
+        raise
+    records = batch.rows + len(batch.errors)
     partial = request.query_params.get("partial", "").lower() in ("1", "true", "yes")
     rejected = [e.as_dict() for e in batch.errors]
     if batch.errors:
@@ -43,7 +46,7 @@ async def ingest(request: Request, kind: str):
         if not partial:
             raise ApiError(
                 422, "invalid_records",
-                f"{len(batch.errors)} of {len(records)} {kind} records are invalid; nothing was stored "
+                f"{len(batch.errors)} of {records} {kind} records are invalid; nothing was stored "
                 f"(first: record {rejected[0]['index']}, field {rejected[0]['field']!r}: {rejected[0]['message']})",
                 rejected,
             )
@@ -79,3 +82,12 @@ async def post_labels(request: Request):
 @router.post("/api/v1/feedback")
 async def post_feedback(request: Request):
     return await ingest(request, "feedback")
+
+
+def install(state) -> None:
+    pool = IngestPool(resolve("ingest_workers"))
+    state.extras["ingest_pool"] = pool
+
+    async def stop() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, pool.close)
+    state.extras.setdefault("shutdown", []).append(stop)

@@ -75,12 +75,16 @@ class SecurityRuntime:
         return batch
 
     # -- hooks -----------------------------------------------------------------------------
+    def step_for(self, project: str) -> "pipeline.RedactStep":
+        """The picklable form of ``before_store`` for one project (runs in ingest workers too)."""
+        return pipeline.RedactStep(privacy_for(self.state, project), _ORIGINALS)
+
     def before_store(self, batch) -> None:
         if not batch.rows or batch.kind == "security_events":
             return  # events are redacted where they are built
         if batch.kind in ("predictions", "spans"):
             try:
-                setattr(batch, _ORIGINALS, pipeline.originals(batch))
+                batch.notes[_ORIGINALS] = pipeline.originals(batch)
             except Exception:  # scanning is best effort; redaction below is not
                 log.warning("security: could not capture %s for scanning", batch.kind, exc_info=True)
         projects = set(batch.columns.get("project") or ())
@@ -92,10 +96,9 @@ class SecurityRuntime:
                 _redact_rows_of(batch, project, privacy)
 
     def after_store(self, batch) -> None:
-        items = getattr(batch, _ORIGINALS, None)
+        items = batch.notes.pop(_ORIGINALS, None)
         if not items:
             return
-        setattr(batch, _ORIGINALS, None)
         self.executor.submit(self._scan, items)
 
     def _scan(self, items: list[dict]) -> None:
@@ -121,6 +124,7 @@ def install(state) -> None:
     rt = SecurityRuntime(state)
     state.extras["security"] = rt
     state.extras.setdefault("ingest_hooks", []).append(rt.before_store)
+    state.extras.setdefault("ingest_steps", []).append(rt.step_for)
     state.extras.setdefault("after_ingest_hooks", []).append(rt.after_store)
 
     async def stop() -> None:
