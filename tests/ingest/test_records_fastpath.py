@@ -44,3 +44,19 @@ def test_fast_path_agrees_with_careful_path(rec):
         assert fast == careful
     else:
         assert fast[:3] == careful[:3] and fast[4:] == careful[4:]
+
+
+def test_plain_inputs_skip_redaction_but_secrets_and_long_strings_do_not():
+    from watchkeeper.ingest.records import PLAIN_COLUMNS, validate
+    from watchkeeper.security.pipeline import Privacy, redact_batch
+
+    plain = [{"model": "m", "output": 1, "inputs": {"plan": "pro", "n": 3, "ok": True}, "segment": {"r": "eu"}}] * 3
+    b = validate("predictions", plain, "p")
+    assert b.notes[PLAIN_COLUMNS] == ("inputs", "segment")
+
+    for bad in ({"pwd": "abc"}, {"email": "a@b.io"}, {"nested": {"x": 1}}, {"note": "hello"}):
+        b = validate("predictions", plain + [{"model": "m", "output": 1, "inputs": bad}], "p")
+        assert PLAIN_COLUMNS not in b.notes, bad
+    b = validate("predictions", plain + [{"model": "m", "output": 1, "inputs": {"password": "abc", "e": "a@b.io"}}], "p")
+    redact_batch(b, Privacy())
+    assert "abc" not in b.columns["inputs"][3] and "a@b.io" not in b.columns["inputs"][3]

@@ -137,6 +137,11 @@ class BatchChecker:
                 self._q.task_done()
 
     def check(self, batch: Batch) -> int:
+        summary = batch.summary
+        if summary is not None and summary.get("classes") is not None:
+            models = {(p, m) for (p, m, _), _label in summary["classes"]}
+            if not any((c := self.contract(p, m)) is not None and c.fields for p, m in models):
+                return 0  # no contract to check: leave the columns unread (a worker batch builds them lazily)
         cols = batch.columns
         groups: dict[tuple[str, str], list[int]] = {}
         for i, (project, model) in enumerate(zip(cols["project"], cols["model"])):

@@ -7,6 +7,7 @@ called once at startup to register hooks (ingest hooks, metrics hooks, backgroun
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from contextlib import asynccontextmanager
 
@@ -49,6 +50,13 @@ FEATURES = [
 ]
 
 
+# FastAPI >= 0.165 traces every request into whatever OpenTelemetry provider the process has: in
+# `watchkeeper demo` (one process, with the SDK's provider) the server's own ingest calls became
+# traces in its own store. The server is not the user's application: it reports through /metrics.
+_NO_SELF_TELEMETRY = ({"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+                      if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
+
+
 def open_meta(config: ServerConfig, store):
     if not config.meta_url:
         from ..store.meta import meta_for
@@ -88,7 +96,8 @@ def create_app(config: ServerConfig | None = None, *, store=None, meta=None) -> 
                 meta.close()
 
     app = FastAPI(title="watchkeeper", version=__version__, default_response_class=JSONResponse,
-                  lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+                  **_NO_SELF_TELEMETRY)
     app.state.wk = state
     install_error_handlers(app)
     for name in FEATURES:
