@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from watchkeeper.security import SequenceBaseline, check_calls, check_input, find_pii, scan_context  # noqa: E402
+from watchkeeper.security import SequenceBaseline, check_calls, check_input, check_output, find_pii, scan_context  # noqa: E402
 from watchkeeper.security import textfacts  # noqa: E402
 
 ATTACK = {"injection", "jailbreak", "extraction"}
@@ -151,7 +151,7 @@ def _timed(fn, text: str, reps: int, clock) -> list[float]:
 
 
 def micro(corpus: Path, runs: int = 5, reps: int = 400) -> None:
-    """check_input / find_pii on one 2 KB benign and one 2 KB attack prompt, gated (fast) and ungated.
+    """check_input / check_output / find_pii on one 2 KB benign and one 2 KB attack prompt, gated (fast) and ungated.
 
     Single-threaded; each figure is the median over ``runs`` runs of ``reps`` calls (the machine is
     shared, so one run can carry other processes' load). ``cpu`` uses time.process_time, which
@@ -161,7 +161,7 @@ def micro(corpus: Path, runs: int = 5, reps: int = 400) -> None:
     print("\n== 2 KB micro-benchmark (median of %d runs x %d calls; ms per call) ==" % (runs, reps))
     print(f"{'prompt':7s} {'function':12s} {'path':8s} {'p50':>7s} {'p99':>7s} {'cpu p50':>8s}")
     for pname, text in prompts.items():
-        for fname, fn in (("check_input", check_input), ("find_pii", find_pii)):
+        for fname, fn in (("check_input", check_input), ("check_output", check_output), ("find_pii", find_pii)):
             rows = {}
             for gated in (True, False):
                 prev = textfacts.set_enabled(gated)

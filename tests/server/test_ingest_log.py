@@ -75,3 +75,32 @@ def _post_and_read(client) -> None:
         assert r.status_code == 200
         n = len(client.get("/api/v1/predictions", params={"limit": 1000}).json()["predictions"])
         assert n == 50 * (k + 1)
+
+
+def test_metadata_reads_and_background_jobs_do_not_force_commits(tmp_path, monkeypatch):
+    """Only a query on an event table waits for acknowledged rows; settings lookups and scheduled jobs
+    (relaxed reads) see what is committed, so they never break up the group commits."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from watchkeeper.server.app import create_app
+    from watchkeeper.server.config import ServerConfig
+    from watchkeeper.server import queue as q
+    from watchkeeper.server.queue import relax_reads
+
+    monkeypatch.setattr(q, "COMMIT_AGE_S", 120.0)  # no commit by age during the test
+    app = create_app(ServerConfig(store_url=duckdb_url(tmp_path / "m.duckdb")))
+    store, queue = app.state.wk.store, app.state.wk.queue
+    with TestClient(app) as client:
+        r = client.post("/api/v1/predictions", json=[{"request_id": f"m{i}", "model": "m", "output": 0} for i in range(50)])
+        assert r.status_code == 200 and queue.pending_rows == 50  # acknowledged, only in the ingest log
+        store.rows("SELECT name, value FROM project_settings WHERE project = ?", ["default"])
+        assert queue.pending_rows == 50
+        seen = []
+        job = threading.Thread(target=lambda: (relax_reads(), seen.append(store.rows("SELECT count(*) AS n FROM predictions"))))
+        job.start()
+        job.join(10)
+        assert seen and queue.pending_rows == 50
+        assert store.rows("SELECT count(*) AS n FROM predictions")[0]["n"] == 50  # an event read commits first
+        assert queue.pending_rows == 0

@@ -47,7 +47,8 @@ POLICY_VERSION = ("watchkeeper.policy_version",)
 SESSION = ("session.id", "gen_ai.conversation.id")
 TOOL_NAME = ("gen_ai.tool.name", "tool.name", "watchkeeper.tool.name")
 
-# attribute name -> (field, rank): lets ``pick`` read every field in one pass over the attributes
+# attribute name -> (field, rank): lets SpanBuilder read every field in one pass over the attributes
+# (the first name of each field's list that holds a value wins)
 FIELDS = {"model": MODEL, "provider": PROVIDER, "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS,
           "cost": COST, "prompt_template": PROMPT_TEMPLATE, "prompt_version": PROMPT_VERSION, "request_id": REQUEST_ID,
           "model_id": MODEL_ID, "index_version": INDEX_VERSION, "policy_version": POLICY_VERSION, "session_id": SESSION,
@@ -56,25 +57,53 @@ _FIELD_OF = {name: (field, rank) for field, names in FIELDS.items() for rank, na
 CONTEXT_FIELDS = ("prompt_version", "request_id", "model_id", "index_version", "policy_version")
 
 
-def pick(attrs: dict) -> dict[str, Any]:
-    """Every normalised field present in ``attrs`` (the first name of each field's list wins)."""
-    out: dict[str, Any] = {}
-    ranks: dict[str, int] = {}
-    field_of = _FIELD_OF
-    for key, value in attrs.items():
-        hit = field_of.get(key)
-        if hit is None or value is None or value == "":
-            continue
-        field, rank = hit
-        if rank < ranks.get(field, 99):
-            ranks[field] = rank
-            out[field] = value
-    return out
-
-
 _DOC = re.compile(r"^(retrieval\.documents|reranker\.input_documents|reranker\.output_documents)\.(\d+)\.document\.(\w+)$")
 _MSG = re.compile(r"^llm\.(input|output)_messages\.(\d+)\.message\.(role|content)$")
 _TL_MSG = re.compile(r"^gen_ai\.(prompt|completion)\.(\d+)\.(role|content|finish_reason)$")
+
+
+_OUTPUT_META = "watchkeeper.output."
+_ROLES: dict[str, tuple | None] = {}
+_MAX_ROLES = 65_536  # distinct attribute names remembered; past that they are classified every time
+
+
+def key_role(key: str) -> tuple | None:
+    """What one attribute name means to ``SpanBuilder``, worked out once per distinct name.
+
+    ``("f", field, rank)``: a normalised field (``FIELDS``; lower rank wins); ``("d", list, i, part)``:
+    part of a flattened document (``retrieval.documents.N.document.*``); ``("m", side, i, part)``: part
+    of a flattened message (``llm.input_messages.N.message.*``, ``gen_ai.prompt.N.*``); ``("o", name)``:
+    output metadata (``watchkeeper.output.<name>``); None: nothing but an attribute to keep.
+    """
+    role = _ROLES.get(key, False)
+    if role is not False:
+        return role
+    role = _classify(key)
+    if len(_ROLES) < _MAX_ROLES:
+        _ROLES[key] = role
+    return role
+
+
+def _classify(key: str) -> tuple | None:
+    hit = _FIELD_OF.get(key)
+    if hit is not None:
+        return ("f", hit[0], hit[1])
+    if key.startswith(_OUTPUT_META):
+        return ("o", key[len(_OUTPUT_META):])
+    c = key[:4]
+    if c == "retr" or c == "rera":
+        m = _DOC.match(key)
+        if m:
+            return ("d", m.group(1), int(m.group(2)), m.group(3))
+    elif c == "llm.":
+        m = _MSG.match(key)
+        if m:
+            return ("m", m.group(1), int(m.group(2)), m.group(3))
+    elif c == "gen_":
+        m = _TL_MSG.match(key)
+        if m:
+            return ("m", "input" if m.group(1) == "prompt" else "output", int(m.group(2)), m.group(3))
+    return None
 
 
 def first(attrs: dict, names: tuple[str, ...]) -> Any:
@@ -145,36 +174,22 @@ def kind_of(attrs: dict) -> str:
     return "other"
 
 
-def flattened(attrs: dict) -> tuple[dict, dict]:
-    """Documents and messages written as flattened lists: ({list: {i: {field: v}}}, {dir: {i: {field: v}}})."""
-    docs: dict[str, dict[int, dict]] = {}
-    msgs: dict[str, dict[int, dict]] = {}
-    for key, value in attrs.items():
-        c = key[:4]
-        if c == "retr" or c == "rera":
-            m = _DOC.match(key)
-            if m:
-                docs.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[m.group(3)] = value
-        elif c == "llm.":
-            m = _MSG.match(key)
-            if m:
-                msgs.setdefault(m.group(1), {}).setdefault(int(m.group(2)), {})[m.group(3)] = value
-        elif c == "gen_":
-            m = _TL_MSG.match(key)
-            if m:
-                side = "input" if m.group(1) == "prompt" else "output"
-                msgs.setdefault(side, {}).setdefault(int(m.group(2)), {})[m.group(3)] = value
-    return docs, msgs
-
-
 def _document(raw: dict) -> dict:
-    meta = as_json(raw.get("metadata"))
+    meta = raw.get("metadata")
+    if meta is not None:
+        meta = as_json(meta)
     source = raw.get("source")
     if source is None and isinstance(meta, dict):
         source = meta.get("source") or meta.get("url") or meta.get("file_name") or meta.get("title")
-    return {"id": None if raw.get("id") is None else str(raw.get("id")), "score": as_float(raw.get("score")),
-            "content": text(raw.get("content")), "source": text(source),
+    doc_id, score, content = raw.get("id"), raw.get("score"), raw.get("content")
+    return {"id": None if doc_id is None else str(doc_id),
+            "score": score if type(score) is float and score == score and score not in _INFINITE else as_float(score),
+            "content": content if content is None or type(content) is str else text(content),
+            "source": source if source is None or type(source) is str else text(source),
             "metadata": meta if isinstance(meta, dict) else None}
+
+
+_INFINITE = (float("inf"), float("-inf"))
 
 
 def documents(attrs: dict, flat_docs: dict) -> dict[str, list[dict]]:
@@ -219,13 +234,16 @@ def messages_text(attrs: dict, flat_msgs: dict, side: str) -> str | None:
 
 def finish_reason(attrs: dict, flat_msgs: dict) -> str | None:
     value = attrs.get("gen_ai.response.finish_reasons")
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value) or None
-    if isinstance(value, str) and value:
-        return value
+    if value is not None:
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value) or None
+        if isinstance(value, str) and value:
+            return value
     value = attrs.get("llm.finish_reason")
     if value:
         return str(value)
-    out = flat_msgs.get("output") or {}
+    out = flat_msgs.get("output")
+    if not out:
+        return None
     reasons = [str(out[i]["finish_reason"]) for i in sorted(out) if out[i].get("finish_reason")]
     return ",".join(reasons) or None

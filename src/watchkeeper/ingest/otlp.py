@@ -91,7 +91,12 @@ def _pb_any(v, depth: int = 0) -> Any:
 
 
 def _pb_attrs(kvs) -> dict[str, Any]:
-    return {kv.key: _pb_any(kv.value) for kv in kvs}
+    out = {}
+    for kv in kvs:
+        v = kv.value
+        s = v.string_value  # most values are non-empty strings: one field read instead of WhichOneof + read
+        out[kv.key] = s if s else _pb_any(v)
+    return out
 
 
 def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
@@ -102,9 +107,10 @@ def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
         req = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, RecursionError, ValueError) as exc:
         raise OtlpError(400, "invalid_protobuf", f"body is not an OTLP ExportTraceServiceRequest: {exc}") from None
+    add = builder.add
     for rs in req.resource_spans:
         try:
-            resource = _pb_attrs(rs.resource.attributes)
+            resource = builder.resource(_pb_attrs(rs.resource.attributes))
         except TooDeep as exc:
             builder.reject_many(sum(len(ss.spans) for ss in rs.scope_spans), f"resource: {exc}")
             continue
@@ -113,13 +119,15 @@ def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
             for sp in ss.spans:
                 try:
                     attrs = _pb_attrs(sp.attributes)
-                    events = [(ev.time_unix_nano, ev.name, _pb_attrs(ev.attributes)) for ev in sp.events]
+                    events = sp.events
+                    events = [(ev.time_unix_nano, ev.name, _pb_attrs(ev.attributes)) for ev in events] if events else ()
                 except TooDeep as exc:
                     builder.reject(f"span {sp.name[:64]!r}: {exc}")
                     continue
-                builder.add(resource, scope, sp.trace_id, sp.span_id, sp.parent_span_id, sp.name, sp.kind,
-                            sp.start_time_unix_nano, sp.end_time_unix_nano, attrs, events,
-                            sp.status.code, sp.status.message, sp.flags, len(sp.links))
+                status = sp.status
+                add(resource, scope, sp.trace_id, sp.span_id, sp.parent_span_id, sp.name, sp.kind,
+                    sp.start_time_unix_nano, sp.end_time_unix_nano, attrs, events,
+                    status.code, status.message, sp.flags, len(sp.links))
 
 
 # -- OTLP JSON ---------------------------------------------------------------------------------
@@ -227,7 +235,7 @@ def _decode_json(body: bytes, builder: SpanBuilder) -> None:
         p = f"resourceSpans[{i}]"
         rs = _obj(rs, p)
         try:
-            resource = _json_attrs(_obj(rs.get("resource") or {}, f"{p}.resource").get("attributes"))
+            resource = builder.resource(_json_attrs(_obj(rs.get("resource") or {}, f"{p}.resource").get("attributes")))
         except TooDeep as exc:
             builder.reject_many(sum(len(ss.get("spans") or []) for ss in _list(rs, "scopeSpans", p)
                                     if isinstance(ss, dict)), f"{p}.resource: {exc}")
@@ -256,7 +264,7 @@ def _enum(value: Any, path: str) -> int:
     return _int(value, path)
 
 
-def _json_span(resource: dict, scope: str | None, sp: dict, r: str, builder: SpanBuilder) -> None:
+def _json_span(resource, scope: str | None, sp: dict, r: str, builder: SpanBuilder) -> None:
     status = sp.get("status") or {}
     if not isinstance(status, dict):
         status = {}

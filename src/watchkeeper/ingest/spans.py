@@ -46,7 +46,10 @@ ToolValidator = Callable[[str, str, Any], list[str]]
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # a key that is not a string somewhere inside
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class SpanBuilder:
@@ -88,15 +91,6 @@ class SpanBuilder:
         columns = dict(zip(COLUMNS, (list(col) for col in zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
         return Batch("spans", columns, rows=self.rows)
 
-    def drop_rows(self, keep: list[bool]) -> None:
-        """Keep only the rows flagged True (used to drop spans already stored by an earlier export)."""
-        self._rows = [v for v, k in zip(self._rows, keep) if k]
-        self.keys = [v for v, k in zip(self.keys, keep) if k]
-        self.rows = sum(keep)
-        renumber = {old: new for new, old in enumerate(i for i, k in enumerate(keep) if k)}
-        self._streams = [(renumber[r], *rest) for r, *rest in self._streams if r in renumber]
-        self._tools = [(renumber[r], *rest) for r, *rest in self._tools if r in renumber]
-
     @property
     def streams(self) -> list[tuple[str, str, list[int]]]:
         """(project, model, gaps_us) of every stored LLM span with token timing."""
@@ -108,37 +102,82 @@ class SpanBuilder:
         return [tuple(rest) for _, *rest in self._tools]
 
     # -- one span --------------------------------------------------------------------------
-    def add(self, resource: dict, scope: str | None, trace_id: bytes, span_id: bytes, parent: bytes, name: str,
-            span_kind: int, start_ns: int, end_ns: int, attrs: dict, events: list, status_code: int,
+    @staticmethod
+    def resource(attrs: dict) -> "Resource":
+        """What every span of one resource shares, worked out once (decoders call this per ResourceSpans)."""
+        return Resource(attrs)
+
+    def add(self, resource: "Resource | dict", scope: str | None, trace_id: bytes, span_id: bytes, parent: bytes,
+            name: str, span_kind: int, start_ns: int, end_ns: int, attrs: dict, events: list, status_code: int,
             status_message: str, flags: int, n_links: int = 0) -> None:
-        label = repr(name[:64])
+        if type(resource) is not Resource:
+            resource = Resource(resource)
         if len(trace_id) != 16 or trace_id == _ZERO16:
-            return self.reject(f"span {label}: trace_id must be 16 non-zero bytes (32 hex characters), got {len(trace_id)} bytes")
+            return self.reject(f"span {name[:64]!r}: trace_id must be 16 non-zero bytes (32 hex characters), "
+                               f"got {len(trace_id)} bytes")
         if len(span_id) != 8 or span_id == _ZERO8:
-            return self.reject(f"span {label}: span_id must be 8 non-zero bytes (16 hex characters), got {len(span_id)} bytes")
+            return self.reject(f"span {name[:64]!r}: span_id must be 8 non-zero bytes (16 hex characters), "
+                               f"got {len(span_id)} bytes")
         if parent and len(parent) != 8:
-            return self.reject(f"span {label}: parent_span_id must be empty or 8 bytes, got {len(parent)} bytes")
+            return self.reject(f"span {name[:64]!r}: parent_span_id must be empty or 8 bytes, got {len(parent)} bytes")
         if not _MIN_NS <= start_ns <= _MAX_NS:
-            return self.reject(f"span {label}: start_time_unix_nano {start_ns} is not a time between 1990 and 2200")
+            return self.reject(f"span {name[:64]!r}: start_time_unix_nano {start_ns} is not a time between 1990 and 2200")
         if end_ns < start_ns:
             if end_ns == 0:
                 end_ns = start_ns
             else:
-                return self.reject(f"span {label}: end_time_unix_nano is before start_time_unix_nano")
+                return self.reject(f"span {name[:64]!r}: end_time_unix_nano is before start_time_unix_nano")
         if len(attrs) > MAX_ATTRIBUTES:
             attrs = dict(list(attrs.items())[:MAX_ATTRIBUTES])
             self.clipped += 1
         tid, sid = trace_id.hex(), span_id.hex()
         pid = parent.hex() if parent and parent != _ZERO8 else None
         kind = g.kind_of(attrs)
-        f = g.pick(attrs)
-        if resource:
-            for field in g.CONTEXT_FIELDS:
-                if field not in f:
-                    value = g.first(resource, g.FIELDS[field])
-                    if value is not None:
-                        f[field] = value
-        flat_docs, flat_msgs = g.flattened(attrs) if len(attrs) > 4 or kind in ("retriever", "reranker") else ({}, {})
+
+        # One pass over the attributes: normalised fields (first name of each list wins, as g.pick),
+        # flattened documents and messages (as g.flattened), output metadata, and whether to clip.
+        f: dict[str, Any] = {}
+        ranks: dict[str, int] = {}
+        flat_docs: dict[str, dict[int, dict]] = {}
+        flat_msgs: dict[str, dict[int, dict]] = {}
+        output_meta: dict[str, Any] = {}
+        clip = False
+        roles, key_role = g._ROLES, g.key_role
+        for key, value in attrs.items():
+            t = type(value)
+            if t is str:
+                if len(value) > MAX_VALUE:
+                    clip = True
+            elif t is not int and t is not float and t is not bool and value is not None:
+                clip = True
+            role = roles.get(key, False)
+            if role is False:
+                role = key_role(key)
+            if role is None:
+                continue
+            r = role[0]
+            if r == "f":
+                if value is None or value == "":
+                    continue
+                field = role[1]
+                if role[2] < ranks.get(field, 99):
+                    ranks[field] = role[2]
+                    f[field] = value
+            elif r == "d":
+                flat_docs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
+            elif r == "m":
+                flat_msgs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
+            else:
+                output_meta[role[1]] = value
+        if (flat_docs or flat_msgs) and not (len(attrs) > 4 or kind in ("retriever", "reranker")):
+            flat_docs, flat_msgs = {}, {}
+        for field, value in resource.context:
+            if field not in f:
+                f[field] = value
+        nf: list[Any] = [None] * _N_FIELDS  # the normalised fields, converted, in _FIELD_SLOTS order
+        for field, value in f.items():
+            slot, convert = _FIELD_SLOTS[field]
+            nf[slot] = convert(value)
         details: dict[str, Any] = {}
         flags_out: list[str] = []
         start_us, end_us = start_ns // 1000, end_ns // 1000
@@ -156,7 +195,7 @@ class SpanBuilder:
             details["stream"] = stream
             ttft_ms = stream["time_to_first_token_ms"]
         else:
-            chunks = sorted(t for t, n, _ in events if n in _CHUNK_EVENTS and t >= start_ns)
+            chunks = sorted(t for t, n, _ in events if n in _CHUNK_EVENTS and t >= start_ns) if events else None
             if chunks:
                 # OpenLLMetry: one event per streamed chunk. Role/finish/usage chunks carry no token, so
                 # keep as many arrivals as output tokens were reported: a close approximation.
@@ -169,10 +208,11 @@ class SpanBuilder:
                 stream["source"] = "chunk_events"
                 details["stream"] = stream
                 ttft_ms = stream["time_to_first_token_ms"]
-            t = g.as_float(attrs.get("gen_ai.response.time_to_first_chunk"))
-            if ttft_ms is None and t is not None:
-                ttft_ms = t * 1000.0
-            if ttft_ms is None:
+            if ttft_ms is None and "gen_ai.response.time_to_first_chunk" in attrs:
+                t = g.as_float(attrs["gen_ai.response.time_to_first_chunk"])
+                if t is not None:
+                    ttft_ms = t * 1000.0
+            if ttft_ms is None and events:
                 for ev_time, ev_name, _ in events:
                     if ev_name in _FIRST_TOKEN_EVENTS and ev_time >= start_ns:
                         ttft_ms = (ev_time - start_ns) / 1e6
@@ -187,37 +227,40 @@ class SpanBuilder:
                              ("reranker.top_k", "top_k"), ("reranker.model_name", "reranker_model")):
                 if key in attrs:
                     details[out] = g.as_json(attrs[key])
-        error_type = g.text(attrs.get("error.type"))
-        if error_type is None:
+        error_type = _text(attrs.get("error.type"))
+        if error_type is None and events:
             for _, ev_name, ev_attrs in events:
                 if ev_name == "exception":
                     error_type = g.text(ev_attrs.get("exception.type"))
                     break
-        tool_name = g.text(f.get("tool_name"))
+        tool_name = nf[13]
         if kind == "tool":
             tool_name = tool_name or name
             details["tool"] = self._tool(tool_name, attrs, events, status_code, status_message, error_type, flags_out)
         used = attrs.get("watchkeeper.rag.used_document_ids")
         if used is not None:
             details["used_document_ids"] = g.as_json(used)
-        output_meta = {k[len("watchkeeper.output."):]: v for k, v in attrs.items() if k.startswith("watchkeeper.output.")}
         if output_meta:
             details["output_meta"] = output_meta
         if n_links:
             details["links"] = n_links
 
         # clip and serialise
-        clipped_attrs = self._clip(attrs)
-        ev_out = [{"ts_us": t // 1000, "name": n[:MAX_NAME], "attributes": self._clip(a)} for t, n, a in events[:MAX_EVENTS]]
-        if len(events) > MAX_EVENTS:
-            self.clipped += 1
+        clipped_attrs = self._clip(attrs) if clip else attrs
+        ev_out = None
+        if events:
+            ev_out = [{"ts_us": t // 1000, "name": n[:MAX_NAME], "attributes": self._clip(a)}
+                      for t, n, a in events[:MAX_EVENTS]]
+            if len(events) > MAX_EVENTS:
+                self.clipped += 1
 
-        model = g.text(f.get("model"))
-        input_text = g.messages_text(attrs, flat_msgs, "input") or g.text(attrs.get("input.value"))
-        output_text = g.messages_text(attrs, flat_msgs, "output") or g.text(attrs.get("output.value"))
-        input_tokens = g.as_int(f.get("input_tokens"))
-        output_tokens = g.as_int(f.get("output_tokens"))
-        cost = g.as_float(f.get("cost"))
+        model = nf[0]
+        if flat_msgs or "gen_ai.input.messages" in attrs or "gen_ai.output.messages" in attrs:
+            input_text = g.messages_text(attrs, flat_msgs, "input") or _text(attrs.get("input.value"))
+            output_text = g.messages_text(attrs, flat_msgs, "output") or _text(attrs.get("output.value"))
+        else:
+            input_text, output_text = _text(attrs.get("input.value")), _text(attrs.get("output.value"))
+        cost = nf[5]
         if cost is None and ("llm.cost.prompt" in attrs or "llm.cost.completion" in attrs):
             cost = (g.as_float(attrs.get("llm.cost.prompt")) or 0.0) + (g.as_float(attrs.get("llm.cost.completion")) or 0.0)
 
@@ -227,10 +270,10 @@ class SpanBuilder:
             sid,
             pid,
             1 if pid is None or (flags & 0x300) == 0x300 else 0,
-            name[:MAX_NAME],
+            name if len(name) <= MAX_NAME else name[:MAX_NAME],
             kind,
             span_kind,
-            g.text(resource.get("service.name")),
+            resource.service,
             scope,
             start_us,
             end_us,
@@ -240,19 +283,19 @@ class SpanBuilder:
             status_message[:MAX_TEXT] or None,
             error_type,
             model,
-            g.text(f.get("provider")),
-            g.text(f.get("operation")),
-            input_tokens,
-            output_tokens,
+            nf[1],
+            nf[2],
+            nf[3],
+            nf[4],
             cost,
             g.finish_reason(attrs, flat_msgs),
-            _cut(g.text(f.get("prompt_template"))),
-            _ctx(f.get("prompt_version")),
-            _ctx(f.get("request_id")),
-            _ctx(f.get("model_id")),
-            _ctx(f.get("index_version")),
-            _ctx(f.get("policy_version")),
-            g.text(f.get("session_id")),
+            nf[6],
+            nf[7],
+            nf[8],
+            nf[9],
+            nf[10],
+            nf[11],
+            nf[12],
             tool_name,
             ttft_ms,
             ",".join(flags_out) or None,
@@ -261,7 +304,7 @@ class SpanBuilder:
             _dumps(details) if details else None,
             _dumps(clipped_attrs),
             _dumps(ev_out) if ev_out else None,
-            _dumps(resource) if resource else None,
+            resource.json,
         ))
         self.rows += 1
         self.keys.append((tid, sid))
@@ -285,7 +328,7 @@ class SpanBuilder:
                     break
         retries = g.as_int(attrs.get("watchkeeper.tool.retries"))
         if retries is None:
-            retries = sum(1 for _, n, _ in events if n in ("retry", "watchkeeper.retry")) or 0
+            retries = sum(1 for _, n, _ in events if n in ("retry", "watchkeeper.retry")) if events else 0
         timeout = bool(attrs.get("watchkeeper.tool.timeout")) or (
             error_type is not None and "timeout" in error_type.lower())
         tool = {"name": tool_name, "call_id": g.text(g.first(attrs, ("gen_ai.tool.call.id", "tool.id", "tool_call.id"))),
@@ -323,6 +366,25 @@ class SpanBuilder:
         return out
 
 
+class Resource:
+    """The resource of a group of spans: its attributes, service name, stored JSON and context fields."""
+
+    __slots__ = ("attrs", "service", "json", "context")
+
+    def __init__(self, attrs: dict):
+        self.attrs = attrs
+        self.service = g.text(attrs.get("service.name")) if attrs else None
+        self.json = _dumps(attrs) if attrs else None
+        # (field, value) of the context fields (prompt version, request id...) a span inherits when unset
+        self.context: tuple[tuple[str, Any], ...] = tuple(
+            (field, value) for field in g.CONTEXT_FIELDS
+            if (value := g.first(attrs, g.FIELDS[field]) if attrs else None) is not None)
+
+
+def _text(value: Any) -> str | None:
+    return value if value is None or type(value) is str else g.text(value)
+
+
 def _cut(value: str | None) -> str | None:
     if value is None or len(value) <= MAX_TEXT:
         return value
@@ -331,3 +393,13 @@ def _cut(value: str | None) -> str | None:
 
 def _ctx(value: Any) -> str | None:
     return None if value is None else g.text(value)[:1024]
+
+
+# normalised field -> (slot, conversion to its column's value); slots follow the column order
+_FIELD_SLOTS: dict[str, tuple[int, Callable[[Any], Any]]] = {
+    "model": (0, _text), "provider": (1, _text), "operation": (2, _text), "input_tokens": (3, g.as_int),
+    "output_tokens": (4, g.as_int), "cost": (5, g.as_float), "prompt_template": (6, lambda v: _cut(_text(v))),
+    "prompt_version": (7, _ctx), "request_id": (8, _ctx), "model_id": (9, _ctx), "index_version": (10, _ctx),
+    "policy_version": (11, _ctx), "session_id": (12, _text), "tool_name": (13, _text),
+}
+_N_FIELDS = 14

@@ -83,10 +83,10 @@ def run_project(store, project: str, *, until_us: int | None = None, rate: float
         f"SELECT DISTINCT trace_id FROM online_evals WHERE project = ? AND trace_id IN {d.in_list()}", [project, ids])}
     out = []
     computed = now_us()
-    for trace_id in ids:
-        if trace_id in done:
-            continue
-        scored = score_trace(tq.spans(store, project, trace_id, kinds=["retriever", "reranker", "llm"]))
+    todo = [t for t in ids if t not in done]
+    by_trace = tq.spans_by_trace(store, project, todo, kinds=["retriever", "reranker", "llm"]) if todo else {}
+    for trace_id in todo:
+        scored = score_trace(by_trace.get(trace_id, []))
         if scored is None:
             continue
         out.append((project, trace_id, scored["model"], scored["ts_us"], scored["claims"], scored["unsupported"],

@@ -103,34 +103,62 @@ def letter_ciphers_ascii(text: str, add) -> None:
     lines = text.split("\n")
     if len(lines) > 40 or len(text) > 6000:
         return
+    # one bytes pass lower-cases the text and blanks everything but letters: each line's words
+    # are then a C-speed ``split`` instead of a regular expression per line
+    blanked = text.encode("ascii").translate(_WORDS_ONLY).split(b"\n")
     pos = 0
-    for line in lines:
+    for line, lw in zip(lines, blanked):
         start = pos
         pos += len(line) + 1
         if len(line) > 400 or len(line) < 4:
             continue
-        words = _LETTERS.findall(line.lower())  # ASCII: lower-casing keeps every word and offset
+        words = lw.split()
         n = len(words)
         letters = sum(map(len, words))
         if letters < 4:
             continue
-        base = sum(map(_COMMON.__contains__, words)) / n
+        base = sum(map(_COMMON_B.__contains__, words)) / n
         if base >= 0.34:
             continue
-        joined = pairs = None
-        base_bi = None
-        wide = n >= 2 and letters >= 8
+        pairs = letters - n
+        # a ciphered line reads as English by its words (some word is a ciphered common word) or
+        # by its letter pairs (then the line's own pairs are not English-like)
+        wide = n >= 2 and letters >= 8 and not _COMMON_BY_ANY.isdisjoint(words)
+        base_bi = (_word_pairs(words, 0) / pairs if pairs else 0.0) if letters >= 8 or n == 1 else 1.0
+        if not wide and base_bi >= 0.6:
+            continue
         for k in range(3):
-            if wide and sum(map(_COMMON_BY[k].__contains__, words)) / n >= max(0.4, base + 0.3):
+            if wide and sum(map(_COMMON_BY_B[k].__contains__, words)) / n >= max(0.4, base + 0.3):
                 add(_KINDS[k], start, start + len(line), _MAKE[k](line))
                 break
-            if base_bi is None:
-                joined = " ".join(words)
-                pairs = letters - n
-                base_bi = (_pair_hits(joined, _BIGRAMS) / pairs if pairs else 0.0) if letters >= 8 or n == 1 else 1.0
-            if base_bi < 0.6 and (_pair_hits(joined, _BIGRAMS_BY[k]) / pairs if pairs else 0.0) >= max(0.8, base_bi + 0.35):
+            if base_bi < 0.6 and (_word_pairs(words, k + 1) / pairs if pairs else 0.0) >= max(0.8, base_bi + 0.35):
                 add(_KINDS[k], start, start + len(line), _MAKE[k](line))
                 break
+
+
+_WORDS_ONLY = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 or c == 10 else 32 for c in range(256))
+_COMMON_B = frozenset(w.encode() for w in _COMMON)
+_COMMON_BY_B = tuple(frozenset(w.encode() for w in ws) for ws in _COMMON_BY)
+_COMMON_BY_ANY = frozenset().union(*_COMMON_BY_B)
+_PAIR_SETS_B = tuple(frozenset(p.encode() for p in ps) for ps in (_BIGRAMS,) + _BIGRAMS_BY)
+# word -> frequent-pair counts (plain, then each cipher); words recur, so they are counted once
+_PAIR_COUNTS: tuple[dict[bytes, int], ...] = ({}, {}, {}, {})
+_PAIR_CACHE_MAX = 50_000
+
+
+def _word_pairs(words: list[bytes], k: int) -> int:
+    """Letter pairs inside ``words`` that are frequent in English (k=0) or in cipher k-1 of English."""
+    counts = _PAIR_COUNTS[k]
+    try:
+        return sum(map(counts.__getitem__, words))
+    except KeyError:
+        if len(counts) > _PAIR_CACHE_MAX:
+            counts.clear()
+        pairs = _PAIR_SETS_B[k]
+        for w in words:
+            if w not in counts:
+                counts[w] = sum(w[i:i + 2] in pairs for i in range(len(w) - 1))
+        return sum(map(counts.__getitem__, words))
 
 
 def _pair_hits(joined: str, pairs: frozenset[str]) -> int:

@@ -15,6 +15,7 @@ import quopri
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import compress
 from urllib.parse import unquote
 
 from .ciphers import bigram_score, englishness, letter_ciphers, letter_ciphers_ascii
@@ -101,28 +102,28 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         if s is not None:
             out.append(Decoded(kind, m_start, m_end, s))
 
-    stats = _Stats(text)
     cm = class_maps(text)  # None: no gates, scan everything
+    stats = _Stats(text, cm)
     if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
-        for m in _B64.finditer(text):
+        for m in _scan(_B64, text, cm and _lines_with(text, cm["b64"], b"b" * 16, b"bbbb=")):
             tok = m.group(0)[:_MAX_SPAN]
             if not any(c.isdigit() or c.isupper() or c in "+/=" for c in tok):
                 continue
             if len(tok) < 8 or tok.isdigit() or tok.isalpha() and (tok.islower() or tok.isupper()) and "=" not in tok:
                 continue
             add("base64", m.start(), m.end(), _b64(tok))
-    for m in (_B32.finditer(text) if cm is None or cm.has("b32", b"u" * 8) else ()):
-        if m.start() and text[m.start() - 1].isalnum() or m.end() < len(text) and text[m.end()].isalnum():
+    for a, b in (((m.start(), m.end()) for m in _B32.finditer(text)) if cm is None else _b32_runs(cm["b32"])):
+        if a and text[a - 1].isalnum() or b < len(text) and text[b].isalnum():
             continue
-        add("base32", m.start(), m.end(), _b32(m.group(0)[:_MAX_SPAN]))
-    if stats.digits and (cm is None or "\\x" in text or cm.has("hex", b"nh", b"hn") and cm.search("hex", _HEX_RUN)
-                         or cm.search("hex", _HEX_SEP)):
-        for m in _HEX.finditer(text):
+        add("base32", a, b, _b32(text[a:b][:_MAX_SPAN]))
+    hex_lines = None if cm is None or not stats.digits or "\\x" in text else _hex_lines(text, cm)
+    if stats.digits and (hex_lines is None or hex_lines):
+        for m in _scan(_HEX, text, hex_lines):
             tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
             if not tok.isdigit() and not tok.isalpha():
                 add("hex", m.start(), m.end(), binascii.unhexlify(tok[: len(tok) // 2 * 2]))
     if stats.digits and "0" in text and "1" in text and (cm is None or cm.has("bin", b"b" * 7)):
-        for m in _BIN.finditer(text):
+        for m in _scan(_BIN, text, cm and _lines_with(text, cm["bin"], b"b" * 7)):
             add("binary", m.start(), m.end(), _binary(m.group(0)))
     if "\\u" in text:
         for m in _UESC.finditer(text):
@@ -149,7 +150,7 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
     if stats.long16 and (cm is None or any(_b85_possible(t) and "://" not in t and not t.isalnum() for t in stats.long)):
-        _b85_candidates(text, add)
+        _b85_candidates(text, add, stats.long if cm is not None else None)
     if stats.nato:
         for m in _NATO_RE.finditer(text):
             add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
@@ -165,10 +166,70 @@ def _two(it) -> bool:
     return next(it, None) is not None and next(it, None) is not None
 
 
-# Necessary conditions on the class views (see textfacts.py): a hex run mixing digits and letters (an
-# all-digit or all-letter run is skipped anyway), hex pairs with separators, four morse groups.
-_HEX_RUN = re.compile(rb"[nh]{6}")
-_HEX_SEP = re.compile(rb"[nh]{2}[ :][nh]{2}[ :][nh]{2}[ :][nh]{2}")
+def _scan(rx: re.Pattern[str], text: str, lines: list[tuple[int, int]] | None | bool):
+    """``rx.finditer(text)``, or only over ``lines`` (whole lines, newline included) when given.
+
+    Used for patterns that never match a newline and look at most one character past a match:
+    then every match lies inside one line and is found by scanning that line alone.
+    """
+    if lines is None or lines is False:
+        yield from rx.finditer(text)
+        return
+    for a, b in lines:
+        yield from rx.finditer(text, a, b)
+
+
+def _lines_with(text: str, view: bytes, *needles: bytes) -> list[tuple[int, int]]:
+    """The lines of ``text`` in which ``view`` (a class view of it) holds one of ``needles``."""
+    hits = []
+    for needle in needles:
+        i = view.find(needle)
+        while i >= 0:
+            hits.append(i)
+            end = text.find("\n", i)
+            if end < 0:
+                break
+            i = view.find(needle, end)
+    return _line_spans(text, hits)
+
+
+def _b32_runs(view: bytes):
+    """The spans of ``_B32`` read off the "b32" class view, where its alphabet is "u".
+
+    A match is a run of eight or more alphabet characters and up to six "=" after it (a shorter run
+    cannot match at any of its positions), so it starts where the view first holds eight "u".
+    """
+    n = len(view)
+    i = view.find(b"u" * 8)
+    while i >= 0:
+        end = n - len(view[i:].lstrip(b"u"))
+        stop = min(n, end + 6)
+        while end < stop and view[end] == 61:  # "="
+            end += 1
+        yield i, end
+        i = view.find(b"u" * 8, end)
+
+
+def _hex_lines(text: str, cm) -> list[tuple[int, int]]:
+    """Lines that can hold a ``_HEX`` match: six hex digits in a row (when digits and letters are
+    mixed somewhere in the text: an all-digit or all-letter run is skipped after matching anyway),
+    four hex pairs with separators, as substrings of the "hexsep" class view."""
+    needles = (b"hhhhhh", b"hh hh hh hh") if cm.has("hex", b"nh", b"hn") else (b"hh hh hh hh",)
+    return _lines_with(text, cm["hexsep"], *needles)
+
+
+def _line_spans(text: str, hits: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for p in sorted(hits):
+        if out and p < out[-1][1]:
+            continue
+        a = text.rfind("\n", 0, p) + 1
+        b = text.find("\n", p)
+        out.append((a, len(text) if b < 0 else b + 1))
+    return out
+
+
+# A necessary condition on the morse class view (see textfacts.py): four morse groups.
 _MORSE_GATE = re.compile(rb"m{1,7}(?:(?: {1,3}|\s/\s|/)m{1,7}){3}")
 # Two quoted-printable escapes are a necessary condition for ``_QP`` (a literal-prefixed, fast scan).
 _QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
@@ -179,20 +240,27 @@ class _Stats:
 
     __slots__ = ("long16", "long", "digits", "morse", "nato")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cm=None) -> None:
+        gated = cm is not None
         toks = text.split()
-        self.long = [t for t in toks if len(t) >= 16]  # exactly the matches of ``\S{16,}``
+        self.long = list(compress(toks, map((16).__le__, map(len, toks))))  # exactly the matches of ``\S{16,}``
         self.long16 = bool(self.long)
-        self.digits = _DIGIT.search(text) is not None
+        self.digits = b"d" in cm["digits"] if gated else _DIGIT.search(text) is not None
         self.morse = sum(text.count(p) for p in (" .", " -", "/.", "/-", "\n.", "\n-")) >= 4 or text[:1] in ".-"
-        low = text.lower() if len(toks) >= 4 else ""
+        # ASCII (gated): ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words
+        # rules most texts out before the 27 substring counts
+        maybe = len(toks) >= 4 and (not gated or not _NATO_WORDS.isdisjoint(text.encode("ascii").translate(_LETTERS_LOWER).split()))
+        low = text.lower() if maybe else ""
         self.nato = sum(low.count(w) for w in _NATO_COMMON) >= 3
 
 
 _DIGIT = re.compile(r"\d")
+# ASCII letters lower-cased, everything else a space ("X-ray" splits into "x" and "ray")
+_LETTERS_LOWER = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
 _NATO_COMMON = ("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
                 "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform",
                 "victor", "whiskey", "ray", "yankee", "zulu")
+_NATO_WORDS = frozenset(w.encode() for w in _NATO if "-" not in w) | {b"ray"}
 
 
 def _b64(tok: str) -> bytes | None:
@@ -244,16 +312,15 @@ def _braille(tok: str) -> str:
     return "".join(out)
 
 
-def _b85_candidates(text: str, add) -> None:
+def _b85_candidates(text: str, add, long: list[str] | None = None) -> None:
     tries = 0
-    for m in _B85_TOKEN.finditer(text):
-        tok = m.group(0)
+    for start, tok in (((m.start(), m.group(0)) for m in _B85_TOKEN.finditer(text)) if long is None else _located(text, long)):
         if "://" in tok or tok.isalnum() or len(tok) > _MAX_SPAN or not tok.isascii():
             continue
         chars = set(tok)
         if not _b85_possible(tok, chars):
             continue  # neither alphabet fits: the loop below would skip both decoders
-        punct = sum(not c.isalnum() for c in tok)
+        punct = len(tok) - sum(map(str.isalnum, tok))
         if punct < len(tok) * 0.08:
             continue
         for fn, alphabet in ((base64.b85decode, _B85_ALPHABET), (base64.a85decode, _A85_ALPHABET)):
@@ -264,10 +331,39 @@ def _b85_candidates(text: str, add) -> None:
             if tries > 8:
                 return
             try:
-                data = fn(body)
+                data = _a85_plain(body) if fn is base64.a85decode and body is tok and long is not None else fn(body)
             except (ValueError, binascii.Error):
                 continue
-            add("base85", m.start(), m.end(), data)
+            add("base85", start, start + len(tok), data)
+
+
+_MINUS33 = bytes((c - 33) % 256 for c in range(256))
+
+
+def _a85_plain(tok: str) -> bytes:
+    """``base64.a85decode(tok)`` for a token made only of the digits "!".."u" (no "z", no spaces), group by group."""
+    data = tok.encode("ascii") + b"uuuu"
+    v = data.translate(_MINUS33)
+    out = bytearray()
+    for i in range(0, len(data) - 4, 5):
+        acc = (((v[i] * 85 + v[i + 1]) * 85 + v[i + 2]) * 85 + v[i + 3]) * 85 + v[i + 4]
+        if acc > 0xFFFFFFFF:
+            raise ValueError("Ascii85 overflow")
+        out += acc.to_bytes(4, "big")
+    padding = 4 - len(data) % 5
+    return bytes(out[:-padding] if padding else out)
+
+
+def _located(text: str, toks: list[str]):
+    """(start, token) for whitespace-free tokens of ``text`` listed in order, each 16 characters or longer.
+
+    Between two such tokens lie only shorter ones, so the next occurrence of a token is the token itself.
+    """
+    pos = 0
+    for tok in toks:
+        pos = text.find(tok, pos)
+        yield pos, tok
+        pos += len(tok)
 
 
 def _b85_possible(tok: str, chars: set[str] | None = None) -> bool:

@@ -16,11 +16,13 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from typing import Callable
 
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
+from .prefilter import holds, text_keys, text_words
 from . import textfacts
 from .trigger import TriggerIndex
 
@@ -174,9 +176,19 @@ def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Featu
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit]) -> None:
     boost = 0.1 if view != "text" and view != "leet" else 0.0
     index, by_name = _index(features)
-    for name, positions in index.candidates(view_text).items():
-        if view == "leet" and name in hits and textfacts.ENABLED:
-            continue  # an unboosted view cannot outweigh the hit the plain text already gave
+    words = text_words(view_text) if textfacts.ENABLED else None
+    keys = text_keys(view_text, words) if textfacts.ENABLED else None
+    seen: dict[str, bool] = {}  # substring tests already made on this view
+
+    def worth_a_search(name: str) -> bool:
+        if view == "leet" and name in hits:
+            return False  # an unboosted view cannot outweigh the hit the plain text already gave
+        f = by_name[name]
+        # a literal piece every match needs may be missing (see prefilter.py)
+        return not f.needs or holds(f.needs, view_text, seen, keys)
+
+    keep = worth_a_search if textfacts.ENABLED else None
+    for name, positions in index.candidates(view_text, words, keep).items():
         f = by_name[name]
         m = f.search(view_text, positions)
         if m is None:
@@ -209,7 +221,9 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
     covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
     opaque = opaque_share(raw)
     words = n.text.split()
-    leet_share = sum(1 for w in words if _LEET_TOKEN.fullmatch(w)) / len(words) if words and n.leet is not None else 0.0
+    # only words with a digit can be leet tokens: the others are dropped at C speed before the regex
+    leet_share = sum(map(bool, map(_LEET_TOKEN.fullmatch, filterfalse(str.isalpha, words)))) / len(words) \
+        if words and n.leet is not None else 0.0
     request = "decode_request" in hits or "decode_secure_msg" in hits
     tail = _ASK_MEANING.split(n.text, maxsplit=1)[-1].strip() if "mean" in n.text else ""
     payload = 0 < len(tail) <= 80 and englishness(tail) < 0.34 or bool(decoded) or opaque >= 0.3 or n.zalgo_marks >= 3 or leet_share >= 0.3 or n.invisible_run >= 8

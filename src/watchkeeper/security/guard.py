@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
 
 from . import detectors as _det
+from . import textfacts
 from .anomaly import AnomalyBaseline
 from .output import accepted_injection, find_canaries, forbidden_calls, prompt_overlap
 from .patterns import INPUT_FEATURES
+from .prefilter import holds, text_keys
 from .pii import SECRET_TYPES, find_pii, redact
 from .tools import SequenceBaseline, ToolPolicy, check_calls
 
@@ -192,7 +194,15 @@ def check_output(text: str, prompt: str | None = None, canaries: Iterable[str] =
         _add(cat_scores, "injection", 0.9)
         evidence = evidence or accepted[0]
     low = text.lower()
+    keys: set[bytes] | None = None
+    seen: dict[str, bool] = {}
     for f in _EXFIL_OUTPUT:
+        if f.anchors and not any(a in low for a in f.anchors):
+            continue
+        if textfacts.ENABLED:
+            keys = text_keys(low) if keys is None else keys
+            if not holds(f.needs, low, seen, keys):
+                continue  # a literal piece every match needs is missing (see prefilter.py)
         m = f.search(low)
         if m:
             details.setdefault("output_markup", []).append(f.name)

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from . import textfacts
+
 __all__ = ["Normalized", "normalize", "hidden_messages", "leet_to_ascii"]
 
 # Characters with no visible glyph that attackers insert between letters or use as a covert channel.
@@ -131,14 +133,28 @@ def normalize(text: str) -> Normalized:
             text = _map_homoglyphs(text, n)
     elif "\x08" in text or "\x1b" in text:
         text = _strip_invisible(text, n)
-    if " " in text:
+    fast = textfacts.ENABLED and text.isascii()  # ASCII: C-speed substring tests rule most scans out
+    if " " in text and (not fast or b"a a a a" in text.encode("ascii").translate(_LETTERS_A)):
         spaced = _SPACED.findall(text)
         if spaced:
             n.spaced_runs = len(spaced)
             text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
-    low = _WS.sub(" ", text.lower())
+    low = text.lower()
+    if not fast:
+        low = _WS.sub(" ", low)
+    else:  # the same as ``_WS.sub``: tabs, form and line feeds to spaces, runs of spaces to one
+        for ch in "\t\f\v":
+            if ch in low:
+                low = low.replace(ch, " ")
+        while "  " in low:
+            low = low.replace("  ", " ")
     n.text = low
-    spans = [m.span() for m in _LEET_WORD.finditer(low)] if _LEET_GATE.search(low) else []
+    if fast:
+        classes = low.encode("ascii").translate(_LEET_CLASSES)
+        spans = _leet_spans(low, classes) if b"ad" in classes or b"da" in classes else []
+    else:
+        classes = b""
+        spans = [m.span() for m in _LEET_WORD.finditer(low)] if _LEET_GATE.search(low) else []
     if spans:
         # Only the neighbourhood of leet words can read differently once mapped.
         parts, last = [], -1
@@ -149,8 +165,55 @@ def normalize(text: str) -> Normalized:
             else:
                 parts.append((a, b))
             last = b
-        n.leet = "\n".join(leet_to_ascii(low[a:b]) for a, b in parts)
+        if fast:
+            n.leet = "\n".join(_leet_mapped(low[a:b], classes[a:b]) for a, b in parts)
+        else:
+            n.leet = "\n".join(leet_to_ascii(low[a:b]) for a, b in parts)
     return n
+
+
+# ASCII letters -> "a" (what ``_SPACED`` needs: four single letters separated by spaces)
+_LETTERS_A = bytes(97 if 65 <= c <= 90 or 97 <= c <= 122 else c for c in range(256))
+# the characters ``_LEET_WORD`` consumes, by class: a-z -> "a", 0-9 @ $ | -> "d", "!" stays; the rest -> " "
+_LEET_CLASSES = bytes(97 if 97 <= c <= 122 else 100 if 48 <= c <= 57 or chr(c) in "@$|" else 33 if c == 33 else 32
+                      for c in range(256))
+
+
+def _leet_spans(low: str, classes: bytes) -> list[tuple[int, int]]:
+    """The spans of ``_LEET_WORD`` in an ASCII lower-case ``low`` (``classes`` is its ``_LEET_CLASSES`` view).
+
+    A match lies inside one run of the characters the pattern consumes, and needs a letter and one
+    of 0-9 @ $ | in that run, so the run holds "ad", "da", "a!...d" or "d!...a" in the class view.
+    Only such runs are scanned (with the character after each, for ``\\b``).
+    """
+    n = len(classes)
+    runs: set[tuple[int, int]] = set()
+    for pair in (b"ad", b"da", b"a!", b"d!"):
+        i = classes.find(pair)
+        while i >= 0:
+            start = classes.rfind(b" ", 0, i) + 1
+            end = classes.find(b" ", i)
+            if end < 0:
+                end = n
+            runs.add((start, end))
+            i = classes.find(pair, end)
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted(runs):
+        if classes.find(b"a", start, end) >= 0 and classes.find(b"d", start, end) >= 0:
+            spans.extend(m.span() for m in _LEET_WORD.finditer(low, start, end + 1))
+    return spans
+
+
+def _leet_mapped(part: str, classes: bytes) -> str:
+    """``leet_to_ascii(part)`` for an ASCII lower-case ``part`` with its ``_LEET_CLASSES`` view."""
+    out: list[str] = []
+    pos = 0
+    for a, b in _leet_spans(part, classes):
+        out.append(part[pos:a])
+        out.append(part[a:b].translate(_LEET))
+        pos = b
+    out.append(part[pos:])
+    return "".join(out)
 
 
 def _strip_invisible(text: str, n: Normalized) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .prefilter import Requirement, requirement
+
 __all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "compile_union"]
 
 
@@ -31,6 +33,7 @@ class Feature:
     tail: int = 0  # patterns anchored at the end of the text only look at its last ``tail`` characters
 
     window: tuple[int, int] | None = (200, 260)  # (back, forward) chars around an anchor; None: whole text
+    needs: Requirement = ()  # literal pieces every match contains (prefilter.py): absent ones rule the pattern out
 
     def search(self, text: str, positions: list[int] | None = None) -> re.Match[str] | None:
         """Like ``pattern.search``; with anchor ``positions`` only windows around them are scanned."""
@@ -71,8 +74,9 @@ class Feature:
 def _f(name: str, category: str, weight: float, pattern: str) -> Feature:
     fast = re.compile(pattern[2:], re.S) if pattern.startswith("\\b") else None
     window = None if name in _WHOLE_TEXT or "$" in pattern.replace("\\$", "") else _WINDOW.get(name, (200, 260))
-    return Feature(name, category, weight, re.compile(pattern, re.S), _ANCHORS.get(name, ()), fast,
-                   _TAIL.get(name, 0), window)
+    compiled = re.compile(pattern, re.S)
+    return Feature(name, category, weight, compiled, _ANCHORS.get(name, ()), fast, _TAIL.get(name, 0), window,
+                   requirement(compiled))
 
 
 _TAIL = {"pii_probe": 200}

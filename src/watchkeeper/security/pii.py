@@ -21,7 +21,7 @@ from typing import Any
 
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
 from . import textfacts
-from .piigates import PiiGates, pii_gates
+from .piigates import FIRST_NAMES_B, STRONG_CUE_WORDS, PiiGates, pii_gates
 
 __all__ = [
     "find_pii", "redact", "redact_value", "luhn_valid", "iban_valid",
@@ -138,14 +138,14 @@ def _street_numbers(text: str, add, lo: int = 0, hi: int | None = None) -> None:
 
 def _word_before_ascii(before: str) -> int:
     """Where ``_WORD_BEFORE`` would match in an ASCII ``before`` that ends in a space or tab, or -1."""
-    j = len(before.rstrip())
-    r = j
-    while r > 0 and (before[r - 1].isalnum() or before[r - 1] in "_'.-"):
-        r -= 1
-    for i in range(r, j):  # the word starts at the first letter of the run
-        if before[i].isalpha():
-            return i
-    return -1
+    t = before.rstrip()
+    run = t[len(t.rstrip(_RUN_CHARS)):]  # the letters, digits and _'.- that end ``t``
+    word = run.lstrip(_RUN_CHARS_NOT_LETTERS)  # the word starts at the first letter of the run
+    return len(t) - len(word) if word else -1
+
+
+_RUN_CHARS_NOT_LETTERS = "0123456789_'.-"
+_RUN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + _RUN_CHARS_NOT_LETTERS
 
 
 _UNIT_RE = re.compile(_UNIT[:-1] if _UNIT.endswith("?") else _UNIT, re.I)
@@ -204,11 +204,12 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     found: list[tuple[int, int, str]] = []
     add = found.append
     low = text.lower()
+    fast = textfacts.ENABLED and text.isascii()
     for kind, pat in _SECRETS:
         needles, lowered = _SECRET_GATES[kind]
         hay = low if lowered else text
         if any(n in hay for n in needles):
-            for m in pat.finditer(text):
+            for m in (_generic_secrets(pat, text, low) if fast and kind == "generic_secret" else pat.finditer(text)):
                 add((m.start(), m.end(), kind))
     at = text.find("@")
     while at >= 0:
@@ -238,6 +239,35 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     if types is not None:
         spans = [s for s in spans if s[2] in types]
     return [{"type": t, "start": a, "end": b} for a, b, t in spans]
+
+
+def _generic_secrets(pat: re.Pattern[str], text: str, low: str):
+    """``pat.finditer(text)`` for the generic-secret pattern and ASCII ``text``.
+
+    Every match starts with one of its key words (case-insensitive, so at an occurrence in ``low``);
+    trying the pattern only there finds the same matches without a scan of every position.
+    """
+    starts = sorted({i for head in _GENERIC_HEADS for i in _occurrences(low, head)})
+    end = 0
+    for i in starts:
+        if i < end:
+            continue
+        m = pat.match(text, i)
+        if m is not None:
+            end = m.end()
+            yield m
+
+
+_GENERIC_HEADS = ("api", "secret", "access", "auth", "pass", "pwd")  # how each key word of generic_secret begins
+
+
+def _occurrences(hay: str, needle: str) -> list[int]:
+    out = []
+    i = hay.find(needle)
+    while i >= 0:
+        out.append(i)
+        i = hay.find(needle, i + 1)
+    return out
 
 
 def _digit_windows(text: str) -> list[tuple[int, int]]:
@@ -312,7 +342,13 @@ def _names(text: str, add, g: PiiGates | None = None) -> None:
     low = text.lower()
     same = len(low) == len(text)  # then offsets in ``low`` are offsets in ``text``
     for cue, names, ok in ((_STRONG_CUE_FWD, None, g is None or g.strong_cue), (_WEAK_CUE_FWD, FIRST_NAMES, g is None or g.weak_cue)):
-        for m in () if not ok else (cue[0].finditer(low) if same else cue[1].finditer(text)):
+        if not ok:
+            continue
+        if g is not None:  # ASCII: scan only the stretches that can hold a cue that counts
+            found = _cue_matches(cue[0], text, low, g, names is None)
+        else:
+            found = cue[0].finditer(low) if same else cue[1].finditer(text)
+        for m in found:
             w = text[m.start(1):m.end(1)]
             if _is_cap(w) or w.lower() in NOT_NAMES or names is not None and w not in names:
                 continue
@@ -362,6 +398,51 @@ def _names(text: str, add, g: PiiGates | None = None) -> None:
             weak = _cue(before, _WEAK_TAILS, _WEAK_CUE)
             if _single_name_context(text, start, end, _at_sentence_start(text, start), weak):
                 add((start, end, "person"))
+
+
+def _cue_matches(rx: re.Pattern[str], text: str, low: str, g: PiiGates, strong: bool):
+    """``rx.finditer(low)`` (a forward cue pattern) for ASCII text, minus matches that cannot add a name.
+
+    A cue match never holds a "barrier" character (anything but letters, white space and the few
+    marks the pattern spells out), so the text splits at barriers into stretches that are scanned
+    alone with the same result. Only stretches that can add a name are scanned: for the strong cues,
+    those holding a cue word; for the weak cues, those holding a lower-case given name (the only
+    names a weak cue adds).
+    """
+    if strong:
+        view = text.encode("ascii").translate(_STRONG_BARRIERS)
+        needles = [w.decode() for w in STRONG_CUE_WORDS.intersection(g.lwords)]
+        hay = low
+    else:
+        view = text.encode("ascii").translate(_WEAK_BARRIERS)
+        needles = [w.decode() for w in FIRST_NAMES_B.intersection(g.words)]
+        hay = text
+    hits: list[int] = []
+    for needle in needles:
+        i = hay.find(needle)
+        while i >= 0:
+            hits.append(i)
+            i = hay.find(needle, i + 1)
+    end = -1
+    n = len(view)
+    for p in sorted(hits):
+        if p < end:
+            continue
+        start = view.rfind(b"|", 0, p) + 1
+        end = view.find(b"|", p)
+        end = n if end < 0 else end + 1
+        yield from rx.finditer(low, start, end)
+
+
+def _barriers(keep: str) -> bytes:
+    """A table that maps every byte to "|" except ASCII letters, white space and ``keep`` (to "x")."""
+    ok = set(range(65, 91)) | set(range(97, 123)) | {9, 10, 11, 12, 13, 28, 29, 30, 31, 32} | {ord(c) for c in keep}
+    return bytes(120 if c in ok else 124 for c in range(256))
+
+
+# what the forward cue patterns can consume besides letters and white space (``\s`` includes \x1c-\x1f)
+_STRONG_BARRIERS = _barriers(":.,'-")
+_WEAK_BARRIERS = _barriers("'-")
 
 
 def _next_token(text: str, pos: int) -> re.Match[str] | None:

@@ -11,20 +11,23 @@ from __future__ import annotations
 import re
 
 from ._names import FIRST_NAMES, STREET_WORDS
-from .textfacts import class_maps
+from .textfacts import ClassMaps, class_maps
 
-__all__ = ["PiiGates", "pii_gates"]
+__all__ = ["PiiGates", "pii_gates", "FIRST_NAMES_B", "STRONG_CUE_WORDS"]
 
-_ASCII_WORDS = re.compile(r"[A-Za-z]+")
 _CARD = re.compile(rb"d(?:[ -]?d){11}")
 _PHONE = re.compile(rb"d(?:[ .()+-]*d){6}")
 _NINO = re.compile(rb"UU ?dd ?dd ?dd ?U")
 _SANDWICH = re.compile(rb"d[ \t]+[Ul]")
 _STREET = frozenset(w.rstrip("?").rstrip("s") if w.endswith("s?") else w for w in STREET_WORDS.split("|")) \
     | frozenset(w[:-2] + "s" for w in STREET_WORDS.split("|") if w.endswith("s?"))
+_STREET_B = frozenset(w.encode() for w in _STREET)
+FIRST_NAMES_B = frozenset(w.encode() for w in FIRST_NAMES)
 # a word of each strong name cue ("my name is", "dear", "mr."); the cue regex cannot match without one
-_STRONG_CUE_WORDS = frozenset("name call called signed sincerely regards user patient customer contact attn "
-                              "mr mrs ms miss mx dr prof sir madam dear".split())
+STRONG_CUE_WORDS = frozenset(w.encode() for w in "name call called signed sincerely regards user patient customer "
+                              "contact attn mr mrs ms miss mx dr prof sir madam dear".split())
+_LETTERS = bytes(c if 65 <= c <= 90 or 97 <= c <= 122 else 32 for c in range(256))
+_LETTERS_LOWER = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
 _PHONE_WORDS = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text me")
 
 
@@ -36,19 +39,20 @@ class PiiGates:
     """Which PII scans can possibly find something in one text."""
 
     __slots__ = ("iban", "card", "ssn", "ipv4", "dl", "nino", "phone", "phone_ctx", "ipv6", "address", "military",
-                 "unit", "sandwich", "strong_cue", "weak_cue", "_low", "_words")
+                 "unit", "sandwich", "strong_cue", "weak_cue", "words", "lwords")
 
-    def __init__(self, text: str, low: str, windows: list[tuple[int, int]]) -> None:
-        words = set(_ASCII_WORDS.findall(text))
-        lwords = {w.lower() for w in words}
-        self.strong_cue = not _STRONG_CUE_WORDS.isdisjoint(lwords)
-        self.weak_cue = not FIRST_NAMES.isdisjoint(words)
+    def __init__(self, text: str, low: str, windows: list[tuple[int, int]], cm: ClassMaps | None = None) -> None:
+        cm = class_maps(text) if cm is None else cm
+        assert cm is not None
+        # the runs of ASCII letters (the words ``[A-Za-z]+`` finds), as bytes, as written and lower-cased
+        self.words = words = set(cm.raw.translate(_LETTERS).split())
+        self.lwords = lwords = set(cm.raw.translate(_LETTERS_LOWER).split())
+        self.strong_cue = not STRONG_CUE_WORDS.isdisjoint(lwords)
+        self.weak_cue = not FIRST_NAMES_B.isdisjoint(words)
         if not windows:  # no digits: find_pii runs none of the number-shaped scans
             for name in _NUMBER_SHAPED:
                 setattr(self, name, False)
             return
-        cm = class_maps(text)
-        assert cm is not None
         d = cm["digits"]
         self.iban = b"aadd" in d
         self.card = _CARD.search(d) is not None
@@ -59,7 +63,7 @@ class PiiGates:
         self.phone = _PHONE.search(d) is not None
         self.phone_ctx = b"ddddddd" in d and any(w in low for w in _PHONE_WORDS)
         self.ipv6 = ":" in text and cm.has("hex", b"n:", b"h:") and cm.has("hex", b":n", b":h")
-        self.address = not _STREET.isdisjoint(lwords) or _street_word_at_edge(low, windows)
+        self.address = not _STREET_B.isdisjoint(lwords) or _street_word_at_edge(low, windows)
         self.military = "apo" in low or "fpo" in low or "dpo" in low
         self.unit = "apt" in low or "apartment" in low or "suite" in low or "ste." in low
         self.sandwich = _SANDWICH.search(cm["upper"]) is not None
@@ -80,6 +84,51 @@ def _street_word_at_edge(low: str, windows: list[tuple[int, int]]) -> bool:
 
 def pii_gates(text: str, low: str, windows: list[tuple[int, int]]) -> PiiGates | None:
     """Gates for ``text`` (ASCII only), or None: scan with every pattern."""
-    if class_maps(text) is None:
+    cm = class_maps(text)
+    if cm is None:
         return None
-    return PiiGates(text, low, windows)
+    return PiiGates(text, low, windows, cm)
+
+
+# -- one text, every structured type -------------------------------------------------------------
+# ``may_hold_structured`` is the prefilter of server-side redaction with the default types (structured
+# PII and secrets, no names or addresses): False proves ``find_pii(text, types)`` finds nothing of
+# those types, so the full scan runs only on candidates. Each condition is a literal piece or shape
+# that a pattern of pii.py cannot match without; a new pattern there needs its condition here
+# (tests/security/test_redaction_fast.py checks the two against each other).
+_CASED_CUES = ("-----BEGIN", "sk-", "xox", "AIza", "eyJ", "hooks.slack.com")   # private key, OpenAI, Slack, Google, JWT
+_UNDERSCORE_CUES = re.compile(r"gh[pousr]_|github_pat_|_live_|_test_")       # GitHub, Stripe
+_AWS_CUES = re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA)")
+_SECRET_WORDS = ("key", "token", "pass", "pwd")   # generic secrets: a word, then ':' or '='
+_DIGIT_CHARS = b"0123456789"
+_DIGIT = re.compile(r"\d")
+_IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}")
+_HEX_COLONS = re.compile(r"[0-9a-f]{0,4}:[0-9a-f]{0,4}:")  # IPv6 shape (pii.py scans it only near digits today)
+
+
+def may_hold_structured(text: str) -> bool:
+    """False only when ``text`` holds no e-mail, number-shaped identifier (card, phone, IBAN, SSN, IP,
+    licence, national id) and no secret that ``find_pii`` would report."""
+    if "@" in text:
+        return True
+    for cue in _CASED_CUES:
+        if cue in text:
+            return True
+    if "_" in text and _UNDERSCORE_CUES.search(text) is not None:
+        return True
+    if "A" in text and _AWS_CUES.search(text) is not None:
+        return True
+    low = text.lower()
+    if "secret" in low or "bearer" in low:   # AWS secret keys, generic secrets, bearer tokens
+        return True
+    if ("=" in text or ":" in text) and any(w in low for w in _SECRET_WORDS):
+        return True
+    if text.count(":") >= 2 and _HEX_COLONS.search(low) is not None:
+        return True
+    if text.isascii():
+        digits = len(text) - len(text.encode("ascii").translate(None, _DIGIT_CHARS))
+    else:
+        digits = len(_DIGIT.findall(text))
+    if digits >= 4 or (digits and ":" in text):   # every number shape but IBANs and licences needs 4+; IPv6 a ':'
+        return True
+    return digits >= 2 and (_IBAN_HEAD.search(text) is not None or "licen" in low or "dl" in low)

@@ -4,7 +4,9 @@
 keyed per project so a value can be counted and joined without being stored), ``drop`` (removed)
 or ``off``; plus an optional retention in days. ``redact_batch`` rewrites the text columns of a
 ``Batch`` in place before it reaches the store: JSON columns are parsed and every string inside is
-redacted; identifier columns (ids, model names, timestamps) are left alone.
+redacted; identifier columns (ids, model names, timestamps) are left alone. With the default types
+(no names) it runs through ``FastRedactor``: a prefilter (``piigates.may_hold_structured``) proves
+most strings clean, and answers are remembered per distinct value.
 
 ``scan_batch`` takes the *original* texts of a batch (``originals``, captured before redaction)
 and returns security-event rows: prompts logged as prediction inputs and LLM span inputs go
@@ -16,17 +18,23 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
+
+import orjson
 
 from .detectors import scan_context
 from .guard import SecurityEvent, Verdict, check_input, check_output, events_from_verdict, safe_evidence
+from ..ingest.records import PLAIN_COLUMNS
 from .pii import redact, redact_value
+from .piigates import may_hold_structured
 
-__all__ = ["Privacy", "MODES", "RedactStep", "redact_batch", "originals", "scan_batch", "event_columns", "EVENT_COLUMNS"]
+__all__ = ["Privacy", "MODES", "RedactStep", "FastRedactor", "redact_batch", "originals", "sample_rows", "scan_batch",
+           "event_columns", "EVENT_COLUMNS"]
 
 _log = logging.getLogger("watchkeeper.security")
 MODES = ("mask", "hash", "drop", "off")
@@ -88,25 +96,41 @@ class RedactStep:
 
     privacy: Privacy
     note: str = "security_originals"
+    quota: int | None = None  # rows to capture for scanning (a random sample); None: all of them
 
     def __call__(self, batch: Any) -> None:
         if not batch.rows or batch.kind == "security_events":
             return
         if batch.kind in ("predictions", "spans"):
+            rows = sample_rows(batch.rows, self.quota)
             try:
-                batch.notes[self.note] = originals(batch)
+                batch.notes[self.note] = originals(batch, rows)
             except Exception:  # scanning is best effort; redaction below is not
                 _log.warning("security: could not capture %s for scanning", batch.kind, exc_info=True)
+            if rows is not None:
+                batch.notes[self.note + ".skipped"] = batch.rows - len(rows)
         redact_batch(batch, self.privacy)
+
+
+def sample_rows(n: int, quota: int | None) -> list[int] | None:
+    """The rows to capture for scanning: None for all ``n``, else a random sample of at most ``quota``."""
+    if quota is None:
+        return None
+    if quota <= 0 or n <= 0:
+        return []
+    return sorted(random.sample(range(n), min(quota, n)))
 
 
 def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | None = None) -> int:
     """Redact every free-text column of ``batch`` in place; returns how many values changed."""
     if privacy.mode == "off" or not batch.rows:
         return 0
+    plain = batch.notes.get(PLAIN_COLUMNS, ()) if hasattr(batch, "notes") else ()
+    if not privacy.names:
+        return _redact_columns(batch, fast_redactor(privacy), plain, text_columns)
     changed = 0
     for name, col in batch.columns.items():
-        if name in _KEEP or (text_columns is not None and name not in text_columns):
+        if name in _KEEP or name in plain or (text_columns is not None and name not in text_columns):
             continue
         texts = [v for v in col if type(v) is str and len(v) >= 5]
         if not texts:
@@ -122,6 +146,140 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
                     col[i] = new
                     changed += 1
     return changed
+
+
+def _redact_columns(batch: Any, r: "FastRedactor", plain, text_columns: tuple[str, ...] | None) -> int:
+    changed = 0
+    for name, col in batch.columns.items():
+        if name in _KEEP or name in plain or (text_columns is not None and name not in text_columns):
+            continue
+        text = r.text
+        for i, v in enumerate(col):
+            if isinstance(v, str) and len(v) >= 5:
+                new = text(v)
+                if new is not v:
+                    col[i] = new
+                    changed += 1
+    return changed
+
+
+# -- fast redaction (the default types) --------------------------------------------------------
+_MISS = object()
+_SENSITIVE: dict[str, bool] = {}   # dict key -> does redact_value mask its value whole (``api_key``, ``password``...)
+
+
+def _sensitive(key: str) -> bool:
+    hit = _SENSITIVE.get(key)
+    if hit is None:
+        hit = redact_value({key: "x"}, "mask") != {key: "x"}  # pii.py's own rule, asked once per key
+        if len(_SENSITIVE) < 65_536:
+            _SENSITIVE[key] = hit
+    return hit
+
+
+class FastRedactor:
+    """``Privacy`` redaction with the default types, fast enough for every ingested value.
+
+    Same results as ``Privacy.redact_text`` / ``redact_value``, except that JSON text in which nothing
+    needed redacting is kept as sent (not re-serialised). Three shortcuts: ``may_hold_structured``
+    proves most strings clean without running the patterns; results are remembered per distinct value
+    (resource attributes, model names and span names repeat in every batch); JSON is parsed with orjson
+    and only written back when something changed.
+    """
+
+    MAX_CACHED = 50_000       # distinct values remembered per policy (then the memory starts over)
+    MAX_CACHED_LEN = 1_024    # longer values (prompts, documents) are not remembered
+
+    def __init__(self, privacy: Privacy):
+        self.mode, self.key, self.types = privacy.mode, privacy.key, privacy.types
+        self._strings: dict[str, str | None] = {}   # value -> redacted value, None: unchanged
+        self._texts: dict[str, str | None] = {}
+
+    def string(self, s: str) -> str:
+        """``redact(s)``; returns ``s`` itself when nothing was found."""
+        hit = self._strings.get(s, _MISS)
+        if hit is not _MISS:
+            return s if hit is None else hit
+        out = redact(s, self.mode, self.key, self.types) if may_hold_structured(s) else s
+        if len(s) <= self.MAX_CACHED_LEN:
+            if len(self._strings) >= self.MAX_CACHED:
+                self._strings.clear()
+            self._strings[s] = None if out == s else out
+        return s if out == s else out
+
+    def value(self, obj: Any, depth: int = 0) -> Any:
+        """``redact_value(obj)``; returns ``obj`` itself when nothing changed."""
+        if depth > 32:
+            return obj
+        if isinstance(obj, str):
+            return self.string(obj)
+        if isinstance(obj, dict):
+            out = None
+            for k, v in obj.items():
+                if isinstance(k, str) and isinstance(v, (str, bytes)) and v and _sensitive(k):
+                    new = redact_value({k: v}, self.mode, self.key, types=self.types)[k]
+                else:
+                    new = self.value(v, depth + 1)
+                if new is not v:
+                    if out is None:
+                        out = dict(obj)
+                    out[k] = new
+            return obj if out is None else out
+        if isinstance(obj, (list, tuple)):
+            items = None
+            for i, v in enumerate(obj):
+                new = self.value(v, depth + 1)
+                if new is not v:
+                    if items is None:
+                        items = list(obj)
+                    items[i] = new
+            if items is None:
+                return obj
+            return items if isinstance(obj, list) else tuple(items)
+        if isinstance(obj, (set, frozenset)):
+            return [self.value(v, depth + 1) for v in obj]
+        return obj
+
+    def text(self, s: str) -> str:
+        """``Privacy.redact_text(s)``: JSON text is redacted inside; returns ``s`` itself when unchanged."""
+        if not s:
+            return s
+        hit = self._texts.get(s, _MISS)
+        if hit is not _MISS:
+            return s if hit is None else hit
+        out = s
+        value = _MISS
+        if s[:1] in "{[":
+            try:
+                value = orjson.loads(s)
+            except orjson.JSONDecodeError:
+                try:  # NaN, integers past 64 bits...
+                    value = json.loads(s)
+                except ValueError:
+                    value = _MISS
+        if value is not _MISS:
+            if self.value(value) is not value:  # rare: write it back from the stdlib's reading (exact big integers)
+                out = json.dumps(self.value(json.loads(s)), ensure_ascii=False, separators=(",", ":"))
+        else:
+            out = self.string(s)
+        if len(s) <= self.MAX_CACHED_LEN:
+            if len(self._texts) >= self.MAX_CACHED:
+                self._texts.clear()
+            self._texts[s] = None if out is s else out
+        return out
+
+
+_REDACTORS: dict[Privacy, FastRedactor] = {}
+
+
+def fast_redactor(privacy: Privacy) -> FastRedactor:
+    """The (cached) fast redactor of a policy with the default types."""
+    r = _REDACTORS.get(privacy)
+    if r is None:
+        if len(_REDACTORS) >= 256:
+            _REDACTORS.clear()
+        r = _REDACTORS[privacy] = FastRedactor(privacy)
+    return r
 
 
 # A value can only hold something redact() finds if this cheap scan sees one of its ingredients:
@@ -144,21 +302,23 @@ def may_hold_pii(text: str) -> bool:
         return True
     if _DIGITISH.search(text) is not None:
         return True
-    return "::" in text or (text.count(":") >= 2 and _HEX_GROUPS.search(low) is not None and "\"" not in text)
+    return "::" in text or ("\"" not in text and text.count(":") >= 2 and _HEX_GROUPS.search(low) is not None)
 
 
 def _plain_number(v: str) -> bool:
     return len(v) < 7 and v.replace(".", "", 1).replace("-", "", 1).isdigit()
 
 
-def originals(batch: Any) -> list[dict[str, Any]]:
-    """What ``scan_batch`` needs from a batch, captured before redaction rewrites it."""
+def originals(batch: Any, rows: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """What ``scan_batch`` needs from a batch (of ``rows`` only, when given), captured before redaction."""
     c = batch.columns
     n = batch.rows
+    idx = range(n) if rows is None else rows
     out: list[dict[str, Any]] = []
     if batch.kind == "predictions":
-        for i in range(n):
-            raw, output = c["inputs"][i], c["output_label"][i]
+        inputs, labels = c["inputs"], c["output_label"]
+        for i in idx:
+            raw, output = inputs[i], labels[i]
             # Compact JSON has no blanks outside strings: no blank, no free text to scan.
             if (not raw or " " not in raw) and not (isinstance(output, str) and " " in output):
                 continue
@@ -168,17 +328,23 @@ def originals(batch: Any) -> list[dict[str, Any]]:
                             "trace_id": c["trace_id"][i], "model": c["model"][i], "ts": c["ts"][i],
                             "input": prompt, "output": output if isinstance(output, str) else ""})
     elif batch.kind == "spans":
-        for i in range(n):
-            kind = c["kind"][i]
-            details = c["details"][i] if "details" in c else None
-            docs, tool_result = _span_context(details)
-            item = {"source": "spans", "project": c["project"][i], "request_id": c.get("request_id", [None] * n)[i],
-                    "trace_id": c["trace_id"][i], "span_id": c["span_id"][i], "model": c.get("model", [None] * n)[i],
-                    "ts": c["ts"][i], "kind": kind, "docs": docs, "tool_result": tool_result,
-                    "input": (c["input"][i] or "") if kind in _PROMPT_KINDS else "",
-                    "output": (c["output"][i] or "") if kind == "llm" else ""}
-            if item["input"] or item["output"] or docs or tool_result:
-                out.append(item)
+        kinds, inputs, outputs = c["kind"], c["input"], c["output"]
+        details = c["details"] if "details" in c else None
+        request_ids = c["request_id"] if "request_id" in c else None
+        models = c["model"] if "model" in c else None
+        for i in idx:
+            kind = kinds[i]
+            d = details[i] if details is not None else None
+            # only a tool result or documents need the details parsed
+            docs, tool_result = _span_context(d) if d and ('"tool"' in d or '"documents"' in d) else ([], "")
+            text_in = (inputs[i] or "") if kind in _PROMPT_KINDS else ""
+            text_out = (outputs[i] or "") if kind == "llm" else ""
+            if text_in or text_out or docs or tool_result:
+                out.append({"source": "spans", "project": c["project"][i],
+                            "request_id": request_ids[i] if request_ids is not None else None,
+                            "trace_id": c["trace_id"][i], "span_id": c["span_id"][i],
+                            "model": models[i] if models is not None else None, "ts": c["ts"][i], "kind": kind,
+                            "docs": docs, "tool_result": tool_result, "input": text_in, "output": text_out})
     return out
 
 
@@ -213,9 +379,12 @@ def _span_context(details: str | None) -> tuple[list[str], str]:
     if not details:
         return [], ""
     try:
-        d = json.loads(details)
-    except ValueError:
-        return [], ""
+        d = orjson.loads(details)
+    except orjson.JSONDecodeError:
+        try:
+            d = json.loads(details)
+        except ValueError:
+            return [], ""
     if not isinstance(d, dict):
         return [], ""
     docs = []

@@ -52,7 +52,10 @@ _B32 = _table({string.ascii_uppercase + "234567": "u", string.ascii_lowercase + 
 _B64 = _table({string.ascii_letters + string.digits + "+/_-": "b"})
 # upper-case letters -> U, lower-case -> l, digits -> d
 _UPPER = _table({string.ascii_uppercase: "U", string.ascii_lowercase: "l", string.digits: "d"})
-_TABLES = {"digits": _DIGITS, "hex": _HEX, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER, "morse": _MORSE}
+# hex digits -> h, other letters -> z, ":" -> space: "six hex digits" and "hex pairs with separators" are substrings
+_HEXSEP = _table({string.hexdigits: "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z", ":": " "})
+_TABLES = {"digits": _DIGITS, "hex": _HEX, "hexsep": _HEXSEP, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER,
+           "morse": _MORSE}
 
 
 class ClassMaps:

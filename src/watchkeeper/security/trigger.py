@@ -13,13 +13,15 @@ pass never changes a verdict, it only skips work.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 __all__ = ["TriggerIndex"]
 
 _WORDS = re.compile(r"[^\W\d_]+")
-_ASCII_WORDS = re.compile(r"[A-Za-z]+")  # the same words in ASCII text, found faster
 _MAX_POSITIONS = 16  # past this many anchor hits a feature just scans the whole text
+_MAX_CACHED_WORDS = 50_000  # words remembered with the anchors they start with
+# ASCII letters stay, everything else becomes a space: ``split`` then yields the runs of ``[A-Za-z]+``
+_LETTERS_ONLY = bytes(c if 65 <= c <= 90 or 97 <= c <= 122 else 32 for c in range(256))
 
 
 class TriggerIndex:
@@ -31,6 +33,7 @@ class TriggerIndex:
         self._short: dict[str, list[str]] = {}            # head words shorter than 3 letters
         self._symbols: list[str] = []                     # anchors that do not start with a letter
         self._features_of: dict[str, list[str]] = {}      # anchor -> features
+        self._heads: dict[str | bytes, tuple[tuple[str, str], ...]] = {}  # word -> (head, anchor) it starts with
         for f in features:
             if not f.anchors:
                 self.always.append(f.name)
@@ -48,30 +51,65 @@ class TriggerIndex:
             else:
                 self._by3.setdefault(head[:3], []).append((head, a))
 
-    def present(self, low: str) -> set[str]:
-        """The anchors that occur in ``low`` (verified as substrings)."""
+    def present(self, low: str, words: set[bytes] | None = None) -> set[str]:
+        """The anchors that occur in ``low`` (verified as substrings).
+
+        ``words``: the set of letter runs of an ASCII ``low`` as bytes, when the caller has it.
+        """
         found: set[str] = set()
-        by3, short = self._by3, self._short
-        for w in set((_ASCII_WORDS if low.isascii() else _WORDS).findall(low)):
-            for head, a in by3.get(w[:3], ()):
-                if w.startswith(head) and a not in found and (a == head or a in low):
+        heads = self._heads
+        if words is not None:
+            pass
+        elif low.isascii():  # one C-speed pass splits out the letter runs (the words ``[A-Za-z]+`` finds)
+            words = set(low.encode("ascii").translate(_LETTERS_ONLY).split())
+        else:
+            words = set(_WORDS.findall(low))
+        for w in words:
+            got = heads.get(w)
+            if got is None:
+                got = self._heads_of(w)
+            for head, a in got:
+                if a not in found and (a == head or a in low):
                     found.add(a)
         # two-letter heads ("if ", "ai") are rare enough to test as substrings directly
-        for anchors in short.values():
-            for a in anchors:
-                if a not in found and a in low:
-                    found.add(a)
+        for head, anchors in self._short.items():
+            if head in low:
+                for a in anchors:
+                    if a not in found and a in low:
+                        found.add(a)
         for a in self._symbols:
             if a in low:
                 found.add(a)
         return found
 
-    def candidates(self, low: str) -> dict[str, list[int] | None]:
-        """Feature name -> sorted anchor positions (None: scan the whole text)."""
-        out: dict[str, list[int] | None] = {name: None for name in self.always}
-        for a in self.present(low):
+    def _heads_of(self, w: str | bytes) -> tuple[tuple[str, str], ...]:
+        """(head, anchor) pairs whose head starts the word ``w``, remembered per word."""
+        s = w.decode("ascii") if isinstance(w, bytes) else w
+        got = tuple((head, a) for head, a in self._by3.get(s[:3], ()) if s.startswith(head))
+        if len(self._heads) >= _MAX_CACHED_WORDS:
+            self._heads.clear()
+        self._heads[w] = got
+        return got
+
+    def candidates(self, low: str, words: set[bytes] | None = None,
+                   keep: Callable[[str], bool] | None = None) -> dict[str, list[int] | None]:
+        """Feature name -> sorted anchor positions (None: scan the whole text).
+
+        ``keep`` (optional) drops features before their anchors are located.
+        """
+        kept: dict[str, bool] = {}
+        out: dict[str, list[int] | None] = {}
+        for name in self.always:
+            if keep is None or keep(name):
+                out[name] = None
+        for a in self.present(low, words):
+            names = self._features_of[a]
+            if keep is not None:
+                names = [n for n in names if (kept[n] if n in kept else kept.setdefault(n, keep(n)))]
+                if not names:
+                    continue
             pos = _positions(low, a)
-            for name in self._features_of[a]:
+            for name in names:
                 prev = out.get(name, [])
                 if prev is None or pos is None:
                     out[name] = None

@@ -21,7 +21,7 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from ..ingest.prepare import Step, prepare, prepare_packed, unpack
 from ..ingest.records import Batch
@@ -47,6 +47,7 @@ class IngestPool:
         self._lock = threading.Lock()
         self.remote_batches = 0
         self.local_batches = 0
+        self._in_flight = 0  # jobs submitted and not yet answered (only touched on the event loop)
 
     async def prepare(self, kind: str, body: bytes, content_type: str | None, content_encoding: str | None,
                       limit: int, project: str, steps: Sequence[Step] = ()) -> Batch:
@@ -66,6 +67,26 @@ class IngestPool:
                     return unpack(packed)
         self.local_batches += 1
         return prepare(kind, body, content_type, content_encoding, limit, project, steps, received)
+
+    async def run(self, size: int, fn: Callable, *args: Any, when_idle: bool = False) -> tuple[bool, Any]:
+        """``(True, fn(*args))`` computed in a worker process, or ``(False, None)``: do it in-process (the pool
+        is off, starting or closed, the body is under ``min_bytes``, or ``when_idle`` and every worker is busy)."""
+        if self.workers and size >= self.min_bytes and not self._closed:
+            pool = self._pool if self._ready else self._start()
+            if pool is not None and not (when_idle and self._in_flight >= self.workers):
+                self._in_flight += 1
+                try:
+                    result = await asyncio.wrap_future(pool.submit(fn, *args))
+                except BrokenProcessPool:
+                    log.warning("an ingest worker died; restarting the pool and preparing this batch in-process")
+                    self._reset(pool)
+                else:
+                    self.remote_batches += 1
+                    return True, result
+                finally:
+                    self._in_flight -= 1
+        self.local_batches += 1
+        return False, None
 
     def status(self) -> dict:
         """For /health: how many workers, whether they are up, and where batches were prepared."""
@@ -116,6 +137,7 @@ def _warm_up() -> int:
     import pyarrow  # noqa: F401
 
     from ..ingest import prepare as _p  # noqa: F401
+    from ..ingest import spans_prepare as _s  # noqa: F401
     from ..store import schema  # noqa: F401
 
     return os.getpid()

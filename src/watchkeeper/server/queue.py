@@ -37,6 +37,15 @@ class QueueFull(Exception):
     pass
 
 
+_relaxed = threading.local()
+
+
+def relax_reads() -> None:
+    """Let the calling thread's reads skip ``sync``: they see what is committed, at most ``COMMIT_AGE_S``
+    old (background jobs; forcing a commit for each of their queries would break up the group commits)."""
+    _relaxed.on = True
+
+
 class IngestQueue:
     def __init__(self, write: Callable[[Sequence[Batch]], None], maxsize: int = 256,
                  on_write: Callable[[float, int], None] | None = None, store=None, fsync: bool = False):
@@ -89,7 +98,7 @@ class IngestQueue:
         """Block until every acknowledged row is committed to the store (readers call this)."""
         if self._log is None or (not self._pending and self._queue.empty()) or self._closed:
             return
-        if threading.get_ident() == self._writer_ident:
+        if threading.get_ident() == self._writer_ident or getattr(_relaxed, "on", False):
             return
         fut: Future = Future()
         try:

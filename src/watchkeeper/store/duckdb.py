@@ -7,6 +7,7 @@ thread-safe); writes arrive as Arrow tables and commit in one transaction per gr
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -22,9 +23,23 @@ from . import keys as keyfmt
 from .base import KeyRecord
 from .migrations import latest_version, load, split_statements
 from .dialect import DuckDBDialect
-from .schema import batch_arrow
+from .schema import TABLES, batch_arrow
 from .sqlstore import SQLEventStore
 
+
+
+_EVENT_TABLES = re.compile(r"\b(?:" + "|".join(TABLES) + r")\b", re.IGNORECASE)
+_READS_EVENTS: dict[str, bool] = {}
+
+
+def _reads_events(sql: str) -> bool:
+    """Whether a query may read an event table (which the ingest log may hold rows of, not yet committed)."""
+    hit = _READS_EVENTS.get(sql)
+    if hit is None:
+        hit = _EVENT_TABLES.search(sql) is not None
+        if len(_READS_EVENTS) < 4096:
+            _READS_EVENTS[sql] = hit
+    return hit
 
 
 class DuckDBStore(SQLEventStore):
@@ -67,7 +82,7 @@ class DuckDBStore(SQLEventStore):
     before_read = None  # set by the ingest queue: commit acknowledged rows before a query sees the tables
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        if self.before_read is not None:
+        if self.before_read is not None and _reads_events(sql):  # metadata never waits for event commits
             self.before_read()
         cur = self._cur()
         result = cur.execute(sql, list(params))

@@ -51,6 +51,8 @@ async def health(request: Request):
     pool = st.extras.get("ingest_pool")
     if pool is not None:
         body["ingest_queue"]["workers"] = pool.status()
+    for name, section in st.extras.get("health", {}).items():  # e.g. security_scan (routes/security.py)
+        body[name] = section()
     return JSONResponse(body, status_code=status)
 
 

@@ -5,7 +5,11 @@ content type (``partial_success`` set only when spans were rejected or values cl
 body that cannot be decoded or whose every span is invalid, 413 over the size limit (after
 decompression), 415 for other content types, 503 with Retry-After when the ingest queue is full.
 Error bodies are ``google.rpc.Status``. A 200 means the spans are committed (the same group-commit
-queue as every other ingest). Retried exports are not stored twice (ingest/dedupe.py).
+queue and ingest log as every other ingest). Retried exports are not stored twice (ingest/dedupe.py).
+
+Decoding, normalising and redacting (ingest/spans_prepare.py) run in an ingest worker process when
+one is idle and in the server otherwise, so under load every core decodes. The security scan of
+prompts and tool results never runs on this path (server/scan_stage.py).
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from prometheus_client import Counter
 from ...errors import AuthError, StoreError
 from ...ingest.decode import BodyError
 from ...ingest.dedupe import RecentSpans
-from ...ingest.otlp import JSON, PROTOBUF, OtlpError, content_type_of, decode, decompress, status_body, success_body
-from ...ingest.spans import SpanBuilder
+from ...ingest.otlp import JSON, PROTOBUF, OtlpError, content_type_of, decompress, status_body, success_body
+from ...ingest.spans_prepare import PreparedSpans, prepare_spans, prepare_spans_packed, unpack_spans
 from ...ingest.timestamps import now_us
 from ...ingest.toolschemas import ToolSchemas
 from ..body import read_body
@@ -66,17 +70,17 @@ class TraceMetrics:
         seen.add(value)
         return value
 
-    def observe(self, builder: SpanBuilder) -> None:
-        for project, model, gaps in builder.streams:
+    def observe(self, spans: PreparedSpans) -> None:
+        for project, model, gaps in spans.streams:
             labels = (project, self._label(project, "model", model[:128]))
             arr = np.asarray(gaps, dtype=float) / 1e6
             self.ttft.observe_many(labels, arr[:1])
             self.itl.observe_many(labels, arr[1:])
-        for (tool, outcome, violated), n in Tally(builder.tool_outcomes).items():
-            tool = self._label(builder.project, "tool", tool[:128])
-            self.tool_calls.labels(builder.project, tool, outcome).inc(n)
+        for (tool, outcome, violated), n in Tally(spans.tool_outcomes).items():
+            tool = self._label(spans.project, "tool", tool[:128])
+            self.tool_calls.labels(spans.project, tool, outcome).inc(n)
             if violated:
-                self.tool_violations.labels(builder.project, tool).inc(n)
+                self.tool_violations.labels(spans.project, tool).inc(n)
 
 
 def install(state) -> None:
@@ -84,15 +88,12 @@ def install(state) -> None:
         "recent": RecentSpans(),
         "tools": ToolSchemas(state.meta),
         "metrics": TraceMetrics(state.metrics.registry),
+        "local_decodes": 0,  # exports being decoded in the server process right now (see _prepare)
     }
 
 
 def _reply(ctype: str, status: int, code: str, message: str, headers: dict | None = None) -> Response:
     return Response(status_body(ctype, status, code, message), status_code=status, media_type=ctype, headers=headers)
-
-
-def _build(body: bytes, ctype: str, builder: SpanBuilder) -> None:
-    decode(body, ctype, builder)
 
 
 @router.post("/v1/traces")
@@ -115,26 +116,20 @@ async def post_traces(request: Request):
     try:
         raw = await read_body(request, limit)
         body = decompress(raw, request.headers.get("content-encoding"), limit)
-        builder = SpanBuilder(who.project, now_us(), traces["tools"].validate)
-        if len(body) > INLINE_DECODE_BYTES:
-            await run_in_threadpool(_build, body, ctype, builder)
-        else:
-            _build(body, ctype, builder)
+        prepared = await _prepare(st, body, ctype, who.project)
     except (OtlpError, BodyError) as exc:
         st.metrics.reject("spans", exc.code)
         return _reply(ctype, exc.status, exc.code, exc.message)
-    if builder.rejected:
-        st.metrics.reject("spans", "invalid", builder.rejected)
-        if not builder.rows:
-            return _reply(ctype, 400, "invalid_spans", builder.message())
+    if prepared.rejected:
+        st.metrics.reject("spans", "invalid", prepared.rejected)
+        if not prepared.rows:
+            return _reply(ctype, 400, "invalid_spans", prepared.message)
     recent: RecentSpans = traces["recent"]
-    keep = recent.fresh(who.project, builder.keys)
+    keep = recent.fresh(who.project, prepared.keys)
     if not all(keep):
-        builder.drop_rows(keep)
-    if builder.rows:
-        batch = builder.batch()
-        for hook in st.extras.get("ingest_hooks", ()):
-            hook(batch)
+        prepared.drop_rows(keep)
+    batch = prepared.batch
+    if batch is not None:
         try:
             fut = st.queue.submit([batch])
         except QueueFull:
@@ -146,9 +141,37 @@ async def post_traces(request: Request):
             st.metrics.reject("spans", "store_error", batch.rows)
             return _reply(ctype, 503, "store_unavailable", f"the event store did not accept the spans: {exc}",
                           {"Retry-After": "5"})
-        recent.remember(who.project, builder.keys)
+        recent.remember(who.project, prepared.keys)
         st.metrics.observe(batch)
-        traces["metrics"].observe(builder)
+        traces["metrics"].observe(prepared)
         for hook in st.extras.get("after_ingest_hooks", ()):
             hook(batch)
-    return Response(success_body(ctype, builder.rejected, builder.message()), media_type=ctype)
+    return Response(success_body(ctype, prepared.rejected, prepared.message), media_type=ctype)
+
+
+async def _prepare(st, body: bytes, ctype: str, project: str) -> PreparedSpans:
+    """Decode, normalise, redact: in an ingest worker process, or here.
+
+    Under load every core decodes: an export goes to an idle worker; when every worker is busy, the
+    server takes it itself (one at a time, on a thread so the event loop keeps serving); when that
+    slot is taken too, it waits for a worker.
+    """
+    traces = st.extras["traces"]
+    steps = tuple(step_for(project) for step_for in st.extras.get("ingest_steps", ()))  # redaction, scan capture
+    validator = traces["tools"].snapshot(project)
+    received = now_us()
+    args = (body, ctype, project, received, steps, validator)
+    pool = st.extras.get("ingest_pool")
+    if pool is not None and pool.workers and len(body) >= pool.min_bytes:
+        local_free = traces["local_decodes"] < 1
+        remote, packed = await pool.run(len(body), prepare_spans_packed, *args, when_idle=local_free)
+        if remote:
+            return unpack_spans(packed, project)
+        traces["local_decodes"] += 1
+        try:
+            return await run_in_threadpool(prepare_spans, *args)
+        finally:
+            traces["local_decodes"] -= 1
+    if len(body) > INLINE_DECODE_BYTES:
+        return await run_in_threadpool(prepare_spans, *args)
+    return prepare_spans(*args)

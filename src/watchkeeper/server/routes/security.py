@@ -1,10 +1,12 @@
 """Security events: redaction and scanning hooks on every ingest path, the event log API, metrics.
 
 ``install(state)`` registers
-* an ingest hook that captures what the scanners need and then redacts the batch with the
-  project's privacy policy (server/routes/privacy.py), before anything reaches the store;
-* an after-ingest hook that scans the captured texts on a background thread and queues the
-  resulting ``security_events`` rows (the request never waits for the scan);
+* an ingest step (``ingest_steps``, pipeline.RedactStep) that captures what the scanners need and
+  then redacts the batch with the project's privacy policy (server/routes/privacy.py), before
+  anything reaches the store;
+* an after-ingest hook that hands the captured texts to the scan stage (server/scan_stage.py: a
+  bounded queue and a low-priority worker process; a sample of each batch when it falls behind),
+  which queues the resulting ``security_events`` rows (the request never waits for the scan);
 * ``watchkeeper_security_events_total{project,type,severity,action}``.
 
 Routes: ``GET /api/v1/security/events`` (filters, cursor), ``GET /api/v1/security/events.jsonl``
@@ -17,7 +19,6 @@ import asyncio
 import logging
 import uuid
 from collections import Counter as Tally
-from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from fastapi import APIRouter, Request
@@ -34,6 +35,7 @@ from ..body import read_body
 from ..errors import ApiError
 from ..params import decode_cursor, encode_cursor, parse_limit, parse_time
 from ..queue import QueueFull
+from ..scan_stage import ScanStage
 from ..state import principal, state_of
 from .privacy import privacy_for
 
@@ -45,17 +47,17 @@ SEVERITIES = ("low", "medium", "high")
 ACTIONS = ("detected", "blocked", "allowed")
 _MAX_EVENTS = 10_000
 _ORIGINALS = "_wk_security_originals"
+_SKIPPED = _ORIGINALS + ".skipped"  # rows not captured because the scanner was behind (RedactStep writes it too)
 
 
 class SecurityRuntime:
-    """Per-server state: the scan thread and the events counter."""
+    """Per-server state: the scan stage (scan_stage.py) and the events counter."""
 
     def __init__(self, state):
         self.state = state
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watchkeeper-security")
+        self.stage = ScanStage(self.store_events, registry=state.metrics.registry)
         self.events_total = Counter("watchkeeper_security_events_total", "Security events, by type, severity and action.",
                                     ["project", "type", "severity", "action"], registry=state.metrics.registry)
-        self.scan_errors = 0
 
     def count(self, columns: dict) -> None:
         for key, n in Tally(zip(columns["project"], columns["type"], columns["severity"], columns["action"])).items():
@@ -76,60 +78,28 @@ class SecurityRuntime:
 
     # -- hooks -----------------------------------------------------------------------------
     def step_for(self, project: str) -> "pipeline.RedactStep":
-        """The picklable form of ``before_store`` for one project (runs in ingest workers too)."""
-        return pipeline.RedactStep(privacy_for(self.state, project), _ORIGINALS)
-
-    def before_store(self, batch) -> None:
-        if not batch.rows or batch.kind == "security_events":
-            return  # events are redacted where they are built
-        if batch.kind in ("predictions", "spans"):
-            try:
-                batch.notes[_ORIGINALS] = pipeline.originals(batch)
-            except Exception:  # scanning is best effort; redaction below is not
-                log.warning("security: could not capture %s for scanning", batch.kind, exc_info=True)
-        projects = set(batch.columns.get("project") or ())
-        for project in projects:
-            privacy = privacy_for(self.state, project)
-            if len(projects) == 1:
-                pipeline.redact_batch(batch, privacy)
-            else:  # pragma: no cover - one batch holds one project today
-                _redact_rows_of(batch, project, privacy)
+        """The ingest step for one project: capture for the scan stage (a sample when it is behind), then
+        redact. Picklable, so it runs in ingest workers too."""
+        return pipeline.RedactStep(privacy_for(self.state, project), _ORIGINALS, self.stage.quota())
 
     def after_store(self, batch) -> None:
+        """Hand the captured texts to the scan stage (never waits; see scan_stage.py for the rule when behind)."""
+        self.stage.skip(batch.kind, batch.notes.pop(_SKIPPED, 0))
         items = batch.notes.pop(_ORIGINALS, None)
-        if not items:
-            return
-        self.executor.submit(self._scan, items)
-
-    def _scan(self, items: list[dict]) -> None:
-        try:
-            rows = pipeline.scan_batch(items)
-        except Exception:
-            self.scan_errors += 1
-            log.warning("security: scanning a batch failed", exc_info=True)
-            return
-        self.store_events(rows)
-
-
-def _redact_rows_of(batch, project: str, privacy) -> None:
-    idx = [i for i, p in enumerate(batch.columns["project"]) if p == project]
-    sub = Batch(kind=batch.kind, columns={k: [v[i] for i in idx] for k, v in batch.columns.items()}, rows=len(idx))
-    pipeline.redact_batch(sub, privacy)
-    for k, col in sub.columns.items():
-        for j, i in enumerate(idx):
-            batch.columns[k][i] = col[j]
+        if items:
+            self.stage.submit(items)
 
 
 def install(state) -> None:
     rt = SecurityRuntime(state)
     state.extras["security"] = rt
-    state.extras.setdefault("ingest_hooks", []).append(rt.before_store)
     state.extras.setdefault("ingest_steps", []).append(rt.step_for)
     state.extras.setdefault("after_ingest_hooks", []).append(rt.after_store)
 
     async def stop() -> None:
-        await asyncio.get_running_loop().run_in_executor(None, lambda: rt.executor.shutdown(wait=True))
+        await asyncio.get_running_loop().run_in_executor(None, rt.stage.close)
     state.extras.setdefault("shutdown", []).append(stop)
+    state.extras.setdefault("health", {})["security_scan"] = rt.stage.status
 
 
 def runtime(state) -> SecurityRuntime:

@@ -1,0 +1,358 @@
+"""Literal pieces a regular expression cannot match without, read off its parse tree.
+
+``requirement(pattern)`` walks the pattern (``re._parser``) and returns a condition: an AND of
+clauses, each clause an OR of literal pieces, or an OR of nested conditions (one per branch of an
+alternation). Every match of the pattern contains, for each clause, one of its pieces (or
+satisfies one of its branches). ``holds(req, text)`` tests the condition; when it is False the
+pattern cannot match anywhere in ``text`` (nor in any part of it), so the detectors skip the
+regular expression. When it is True nothing is known and the pattern runs as before. The condition
+is only ever weakened (short strings, big sets and anything the walk does not understand are
+dropped), never guessed.
+
+A piece is confirmed with ``in``, at C speed but still a scan of the text. Most pieces are ruled
+out before that by a set operation: a piece holds words between word boundaries (``\\b``, spaces,
+punctuation), and a piece whose key (its longest such word, or a word start or end) is not among
+the text's keys (``text_keys``: its runs of ASCII letters, split at every other character) cannot
+occur in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _constants as _c  # type: ignore[attr-defined]
+from re import _parser as _p  # type: ignore[attr-defined]
+
+__all__ = ["Requirement", "requirement", "holds", "text_keys", "text_words"]
+
+# A requirement is a tuple of clauses, all of which must hold: a _Pieces (one literal must occur)
+# or an _Alt (a tuple of alternative requirements, one of which must hold).
+Requirement = tuple
+
+_MAX_SET = 64  # exact-string sets grow by cross product; past this size the run is cut
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", _c.MAX_REPEAT))
+_ASSERTS = (_c.ASSERT, _c.ASSERT_NOT)
+_EDGE = "\x00"  # marks a word boundary (``\\b``, ``^``, ``$``) inside a literal run
+_EDGES = {_c.AT_BOUNDARY, _c.AT_BEGINNING, _c.AT_BEGINNING_STRING, _c.AT_END, _c.AT_END_STRING}
+# ASCII letters stay, everything else becomes a space: ``split`` then yields the words of a text
+_LETTERS_ONLY = bytes(c if 65 <= c <= 90 or 97 <= c <= 122 else 32 for c in range(256))
+_MAX_MEMO = 50_000  # words remembered with the word starts and ends they carry
+
+
+class _Alt(tuple):
+    """A clause made of alternative requirements (one per branch of an alternation)."""
+
+
+class _Pieces:
+    """A clause: one of these literal strings must occur. Each ASCII string has a key when it can."""
+
+    __slots__ = ("texts", "keyless", "by_key", "keys", "non_ascii")
+
+    def __init__(self, marked: list[str]) -> None:
+        self.texts = tuple(sorted({m.replace(_EDGE, "") for m in marked}))
+        self.keyless: list[str] = []  # ASCII strings with no key: always confirmed with ``in``
+        self.non_ascii: list[str] = []  # confirmed with ``in`` in non-ASCII text; cannot occur in ASCII text
+        self.by_key: dict[bytes, list[str]] = {}
+        for m in sorted(marked):
+            text = m.replace(_EDGE, "")
+            if not text.isascii():
+                self.non_ascii.append(text)
+                continue
+            key = _key(m)
+            if key is None:
+                self.keyless.append(text)
+            elif text not in self.by_key.setdefault(key, []):
+                self.by_key[key].append(text)
+        self.keys = frozenset(self.by_key)
+
+
+def _key(marked: str) -> bytes | None:
+    """The most telling word-level condition of a piece: a whole word, else a word start or end (3+ letters)."""
+    best: tuple[int, bytes] | None = None
+    for run, left, right in _runs(marked):
+        if left and right:
+            cand = (2, run)
+        elif len(run) < 3:
+            continue
+        elif left:
+            cand = (1, run + b"\x01")  # some word starts with ``run``
+        elif right:
+            cand = (1, b"\x01" + run)  # some word ends with ``run``
+        else:
+            continue
+        if best is None or (cand[0], len(run)) > (best[0], len(best[1].strip(b"\x01"))):
+            best = cand
+    if best is not None and best[1].startswith(b"\x01") or best is not None and best[1].endswith(b"\x01"):
+        _register(best[1])
+    return None if best is None else best[1]
+
+
+def _runs(marked: str):
+    """(run of ASCII letters, bounded on the left, bounded on the right) for each run in a marked piece.
+
+    A run is bounded on a side by a non-letter character or an edge mark next to it; a run at an end
+    of the piece may continue into the text around it.
+    """
+    run = ""
+    left = False
+    for ch in marked:
+        if "a" <= ch <= "z" or "A" <= ch <= "Z":
+            run += ch
+            continue
+        if run:
+            yield run.encode("ascii"), left, True
+        run = ""
+        left = True
+    if run:
+        yield run.encode("ascii"), left, False
+
+
+# Word starts and ends that pieces use as keys, bucketed by their first / last three letters.
+_STARTS: dict[bytes, list[bytes]] = {}
+_ENDS: dict[bytes, list[bytes]] = {}
+_MEMO: dict[bytes, tuple[bytes, ...]] = {}
+
+
+def _register(key: bytes) -> None:
+    if key.endswith(b"\x01"):
+        run = key[:-1]
+        bucket = _STARTS.setdefault(run[:3], [])
+    else:
+        run = key[1:]
+        bucket = _ENDS.setdefault(run[-3:], [])
+    if run not in bucket:
+        bucket.append(run)
+        _MEMO.clear()  # remembered words were checked against fewer keys
+
+
+def _word_keys(w: bytes) -> tuple[bytes, ...]:
+    got = _MEMO.get(w)
+    if got is None:
+        got = tuple([r + b"\x01" for r in _STARTS.get(w[:3], ()) if w.startswith(r)]
+                    + [b"\x01" + r for r in _ENDS.get(w[-3:], ()) if w.endswith(r)])
+        if len(_MEMO) >= _MAX_MEMO:
+            _MEMO.clear()
+        _MEMO[w] = got
+    return got
+
+
+def text_words(text: str) -> set[bytes] | None:
+    """The words (runs of ASCII letters) of an ASCII ``text``; None for other text."""
+    if not text.isascii():
+        return None
+    return set(text.encode("ascii").translate(_LETTERS_ONLY).split())
+
+
+_NON_ASCII = b"\x00non-ascii"  # among a text's keys when the text is not ASCII
+
+
+def text_keys(text: str, words: set[bytes] | None = None) -> set[bytes]:
+    """The keys ``text`` offers (its words, and the registered word starts and ends they carry).
+
+    ``words`` is ``text_words(text)`` when the caller has it (for ASCII text).
+    """
+    non_ascii = False
+    if words is None:
+        non_ascii = not text.isascii()
+        # any character but an ASCII letter ends a word, so a non-ASCII one may stand in for all of them
+        words = set(text.encode("ascii", "replace").translate(_LETTERS_ONLY).split())
+    keys = set(words)
+    if non_ascii:
+        keys.add(_NON_ASCII)
+    for w in words:
+        extra = _MEMO.get(w)
+        if extra is None:
+            extra = _word_keys(w)
+        if extra:
+            keys.update(extra)
+    return keys
+
+
+def requirement(pattern: re.Pattern[str]) -> Requirement:
+    """The literal condition every match of ``pattern`` meets (empty: nothing is required)."""
+    if pattern.flags & re.IGNORECASE or not isinstance(pattern.pattern, str):
+        return ()
+    try:
+        exact, clauses = _seq(_p.parse(pattern.pattern, pattern.flags))
+    except Exception:  # pragma: no cover - an unknown parse shape: require nothing
+        return ()
+    if exact is not None:
+        clauses = [frozenset(exact)]
+    return _clean(clauses)
+
+
+def holds(req: Requirement, text: str, seen: dict[str, bool] | None = None, keys: set[bytes] | None = None) -> bool:
+    """False only if ``text`` lacks a piece that every match needs.
+
+    ``seen`` caches the substring tests made on one text; ``keys`` is ``text_keys(text)``.
+    """
+    for clause in req:
+        if type(clause) is _Alt:
+            if not any(holds(alt, text, seen, keys) for alt in clause):
+                return False
+        elif not _some(clause, text, seen, keys):
+            return False
+    return True
+
+
+def _some(clause: _Pieces, text: str, seen: dict[str, bool] | None, keys: set[bytes] | None) -> bool:
+    if keys is None:
+        return any(_found(s, text, seen) for s in clause.texts)
+    for s in clause.keyless:
+        if _found(s, text, seen):
+            return True
+    if clause.non_ascii and _NON_ASCII in keys:
+        for s in clause.non_ascii:
+            if _found(s, text, seen):
+                return True
+    if clause.keys.isdisjoint(keys):
+        return False
+    by_key = clause.by_key
+    for k in clause.keys.intersection(keys):
+        for s in by_key[k]:
+            if _found(s, text, seen):
+                return True
+    return False
+
+
+def _found(s: str, text: str, seen: dict[str, bool] | None) -> bool:
+    if seen is None:
+        return s in text
+    got = seen.get(s)
+    if got is None:
+        got = seen[s] = s in text
+    return got
+
+
+def _seq(items, lead: str = "", trail: str = "") -> tuple[set[str] | None, list]:
+    """(the exact strings the sequence matches, or None) and the clauses it requires.
+
+    ``lead`` / ``trail`` is ``_EDGE`` when the sequence is known to follow / precede a non-letter.
+    """
+    items = list(items)
+    clauses: list = []
+    cur: set[str] = {lead}
+    exact = True
+
+    def cut(after: str = "") -> None:
+        nonlocal cur
+        if any(s.replace(_EDGE, "") for s in cur):
+            clauses.append(frozenset(s + after for s in cur))
+        cur = {""}
+
+    for i, (op, av) in enumerate(items):
+        after = _edge_after(items, i + 1, trail)
+        if op is _c.LITERAL:
+            cur = {s + chr(av) for s in cur}
+        elif op is _c.AT:
+            if av in _EDGES:  # no word character on the far side of a letter next to it
+                cur = {s + _EDGE for s in cur}
+        elif op in _ASSERTS:
+            continue  # consumes nothing: the characters around it stay adjacent
+        elif op is _c.SUBPATTERN or op is _c.BRANCH:
+            if op is _c.SUBPATTERN and av[1] & re.IGNORECASE:
+                exact = False
+                cut()
+                continue
+            before = _lead(cur)
+            alts = [_seq(av[3], before, after)] if op is _c.SUBPATTERN else [_seq(a, before, after) for a in av[1]]
+            if all(e is not None for e, _ in alts) and sum(len(e) for e, _ in alts) * len(cur) <= _MAX_SET:
+                cur = {a + b for a in cur for e, _ in alts for b in e}
+                continue
+            exact = False
+            cut()
+            if len(alts) == 1:
+                e, sub = alts[0]
+                clauses.extend([frozenset(x + after for x in e)] if e is not None else sub)
+            else:
+                clauses.append(tuple(tuple([frozenset(x + after for x in e)] if e is not None else sub) for e, sub in alts))
+        elif op is _c.IN and len(av) <= 4 and all(o is _c.LITERAL for o, _ in av) and len(cur) * len(av) <= _MAX_SET:
+            cur = {s + chr(ch) for s in cur for _, ch in av}
+        elif op in _REPEATS:
+            lo, hi, item = av
+            before = _lead(cur)
+            if hi <= 1:
+                e, _ = _seq(item, before, after)
+                if e is not None and len(cur) * (len(e) + 1) <= _MAX_SET:
+                    cur = {a + b for a in cur for b in (e | {""} if lo == 0 else e)}
+                    continue
+            exact = False
+            cut()
+            if lo >= 1:
+                e, sub = _seq(item, before, after if hi == 1 else "")
+                clauses.extend([frozenset(e)] if e is not None else sub)
+            if _non_letters(item) and (lo >= 1 or before == _EDGE):
+                cur = {_EDGE}  # what follows comes right after a non-letter
+        else:  # any character, classes, back-references...: the run of literals ends here
+            exact = False
+            cut()
+            if op is _c.IN and _non_letters([(op, av)]):
+                cur = {_EDGE}
+    if exact:
+        return cur, []
+    cut(trail)
+    return None, clauses
+
+
+def _is_letter(ch: str) -> bool:
+    return "a" <= ch <= "z" or "A" <= ch <= "Z"
+
+
+def _lead(cur: set[str]) -> str:
+    """``_EDGE`` when every string of the run so far ends in a non-letter (so what follows starts a word)."""
+    return _EDGE if all(s and not _is_letter(s[-1]) for s in cur) else ""
+
+
+def _edge_after(items: list, j: int, trail: str) -> str:
+    """``_EDGE`` when the next thing the sequence consumes after item ``j - 1`` is a non-letter (or a boundary)."""
+    for op, av in items[j:]:
+        if op is _c.AT:
+            return _EDGE if av in _EDGES else ""
+        if op in _ASSERTS:
+            continue
+        return _EDGE if _non_letters([(op, av)]) else ""
+    return trail
+
+
+_NON_LETTER_CATEGORIES = {_c.CATEGORY_SPACE, _c.CATEGORY_DIGIT}
+
+
+def _non_letters(items) -> bool:
+    """True when each of ``items`` (one step of a pattern) can only consume non-letter characters."""
+    items = list(items)
+    if len(items) != 1:
+        return False
+    op, av = items[0]
+    if op is _c.LITERAL:
+        return not _is_letter(chr(av))
+    if op is _c.IN:
+        for o, a in av:
+            if o is _c.LITERAL and not _is_letter(chr(a)):
+                continue
+            if o is _c.CATEGORY and a in _NON_LETTER_CATEGORIES:
+                continue
+            if o is _c.RANGE and not any(_is_letter(chr(c)) for c in range(a[0], a[1] + 1)):
+                continue
+            return False
+        return True
+    return False
+
+
+def _useful(s: str) -> bool:
+    """Strings worth a test: three characters of substance, or punctuation (rare in prose)."""
+    core = s.replace(_EDGE, "").strip()
+    return len(core) >= 3 or bool(core) and not any(ch.isalnum() for ch in core)
+
+
+def _clean(clauses) -> Requirement:
+    out: list = []
+    for clause in clauses:
+        if isinstance(clause, frozenset):
+            if clause and all(map(_useful, clause)):
+                out.append(_Pieces(list(clause)))
+        else:
+            alts = _Alt(_clean(list(alt)) for alt in clause)
+            if alts and all(alts):  # a branch that requires nothing makes the whole clause true
+                out.append(alts)
+    # cheapest to refute first: clauses that need no substring test, then long strings
+    out.sort(key=lambda c: (2, 0, 0) if type(c) is _Alt else (len(c.keyless) > 0, -min(map(len, c.texts)), len(c.texts)))
+    return tuple(out)
