@@ -336,7 +336,7 @@ def originals(batch: Any, rows: Sequence[int] | None = None) -> list[dict[str, A
             kind = kinds[i]
             d = details[i] if details is not None else None
             # only a tool result or documents need the details parsed
-            docs, tool_result = _span_context(d) if d and ('"tool"' in d or '"documents"' in d) else ([], "")
+            docs, tool_result = _span_context(d) if d and _CONTEXT_KEYS.search(d) else ([], "")
             text_in = (inputs[i] or "") if kind in _PROMPT_KINDS else ""
             text_out = (outputs[i] or "") if kind == "llm" else ""
             if text_in or text_out or docs or tool_result:
@@ -375,6 +375,9 @@ def _collect(v: Any, parts: list[str], depth: int) -> None:
             _collect(x, parts, depth + 1)
 
 
+_CONTEXT_KEYS = re.compile(r'"(?:tool|retrieved|reranker_input|reranker_output|documents)"')
+
+
 def _span_context(details: str | None) -> tuple[list[str], str]:
     if not details:
         return [], ""
@@ -387,12 +390,16 @@ def _span_context(details: str | None) -> tuple[list[str], str]:
             return [], ""
     if not isinstance(d, dict):
         return [], ""
-    docs = []
-    for doc in d.get("documents") or ():
-        if isinstance(doc, dict):
-            text = doc.get("content") or doc.get("text")
-            if isinstance(text, str) and text:
-                docs.append(text)
+    docs, seen = [], set()
+    # SpanBuilder stores retrieved documents under "retrieved" (and the reranker's lists); "documents" is older.
+    for key in ("retrieved", "reranker_input", "reranker_output", "documents"):
+        items = d.get(key)
+        for doc in items if isinstance(items, list) else ():
+            if isinstance(doc, dict):
+                text = doc.get("content") or doc.get("text")
+                if isinstance(text, str) and text and text not in seen:
+                    seen.add(text)
+                    docs.append(text)
     tool = d.get("tool") if isinstance(d.get("tool"), dict) else {}
     result = tool.get("result") if tool else None
     if result is not None and not isinstance(result, str):
