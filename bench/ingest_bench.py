@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -113,8 +114,18 @@ def bench_ingest(batches: int, batch: int, connections: int) -> dict:
                     errors[0] += 1
         conn.close()
 
-    # warm-up
-    worker(0) if False else None
+    # Warm-up: the first large batches start the ingest worker processes; measure once they are up.
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conn.request("POST", "/api/v1/predictions", body=bodies[0], headers=headers)
+        conn.getresponse().read()
+        with urllib.request.urlopen(server.url + "/health", timeout=30) as r:
+            pool = json.loads(r.read())["ingest_queue"].get("workers") or {}
+        if not pool.get("processes") or pool.get("ready"):
+            break
+        time.sleep(0.2)
+    conn.close()
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(connections)]
     started = time.perf_counter()
     for t in threads:
@@ -122,10 +133,12 @@ def bench_ingest(batches: int, batch: int, connections: int) -> dict:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    with urllib.request.urlopen(server.url + "/health", timeout=30) as r:
+        workers = json.loads(r.read())["ingest_queue"].get("workers")
     server.stop()
     size = os.path.getsize(Path(folder) / "bench.duckdb")
     return {"predictions": sent[0], "seconds": elapsed, "per_s": sent[0] / elapsed, "errors": errors[0],
-            "db_mb": size / 1e6}
+            "db_mb": size / 1e6, "workers": workers}
 
 
 def main() -> None:
@@ -145,6 +158,7 @@ def main() -> None:
     print(f"ingest into DuckDB over HTTP: {ing['predictions']:,} predictions in {ing['seconds']:.2f} s = "
           f"{ing['per_s']:,.0f} predictions/s (batches of {args.batch}, {args.connections} connections, "
           f"{ing['errors']} errors, {ing['db_mb']:.1f} MB on disk)")
+    print(f"ingest workers: {ing['workers']}")
 
 
 if __name__ == "__main__":
