@@ -1,6 +1,6 @@
 """Quality over time from delayed labels: SQL in DuckDB vs pandas + scikit-learn on the joined data.
 
-    python bench/quality_bench.py [--rows 10000000] [--days 7] [--bucket 3600] [--db PATH]
+    python bench/quality_bench.py [--rows 10000000] [--days 7] [--bucket 3600] [--db PATH] [--profile]
 
 Builds ``rows`` binary-classifier predictions over ``days`` days (calibrated scores, 5 model
 versions), labels for 90% of them in shuffled order, 2% of those twice (a correction with a later
@@ -12,7 +12,8 @@ timestamp), and bulk-loads both into a DuckDB file with Arrow (no HTTP). Then ti
   joining, then the same metrics per (hour, version) with sklearn (accuracy, precision, recall, F1,
   ROC AUC, Brier; no intervals, no ECE, no CBPE - so it does less work).
 
-Prints both times, the ratio, and checks that the summary metrics agree.
+Prints both times, the ratio, the load average before and after, and checks that the summary
+metrics agree. ``--profile`` also prints each SQL statement watchkeeper runs, with its time.
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--bucket", type=int, default=3600)
     ap.add_argument("--db", default=None, help="DuckDB file (default: a temporary one)")
+    ap.add_argument("--profile", action="store_true", help="print each SQL statement of watchkeeper's side and its time")
     args = ap.parse_args()
+    load_before = os.getloadavg()
 
     from watchkeeper.monitors.quality import model_quality
     from watchkeeper.store import open_store
@@ -118,10 +121,13 @@ def main() -> None:
     load_s = time.perf_counter() - t
     del preds, labels
     since, until = T0_US, T0_US + args.days * 86400 * 1_000_000
+    statements = _profiled(store) if args.profile else None
     t = time.perf_counter()
     doc = model_quality(store, "default", "fraud", since_us=since, until_us=until, bucket_s=args.bucket)
     wk_s = time.perf_counter() - t
     store.close()
+    for seconds, sql in statements or ():
+        print(f"-- {seconds:.2f} s\n{sql.strip()}\n")
 
     sk_load, sk_metrics, sk = sklearn_side(db, args.bucket)
     print(f"rows: {args.rows:,} predictions, {int(args.rows * 0.9 * 1.02):,} labels (2% duplicated), "
@@ -137,6 +143,27 @@ def main() -> None:
         for name in ("accuracy", "precision", "recall", "f1", "roc_auc", "brier"):
             worst = max(worst, abs(point["metrics"][name]["value"] - ref[name]))
     print(f"largest summary difference vs sklearn: {worst:.2e}")
+    print(f"{os.cpu_count()} cores; load average before {_load(load_before)}, after {_load(os.getloadavg())}")
+
+
+def _load(avg) -> str:
+    return " ".join(f"{v:.2f}" for v in avg)
+
+
+def _profiled(store) -> list:
+    """Record (seconds, sql) of every statement the store runs from now on."""
+    statements = []
+    rows = store.rows
+
+    def timed(sql, params=()):
+        t = time.perf_counter()
+        try:
+            return rows(sql, params)
+        finally:
+            statements.append((time.perf_counter() - t, sql))
+
+    store.rows = timed
+    return statements
 
 
 if __name__ == "__main__":

@@ -68,17 +68,48 @@ def f1_from_counts(tp, fp, fn):
     return np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), np.nan)
 
 
+def quantile_rows(values: np.ndarray, qs=(0.025, 0.975)) -> list[tuple[float | None, ...]]:
+    """Per row of ``values``, its ``qs`` quantiles ignoring NaN (all None for an all-NaN row).
+
+    The same numbers as ``np.quantile`` on each row's non-NaN values, computed in one call for
+    the rows without NaN."""
+    values = np.asarray(values, dtype=float)
+    out: list[tuple[float | None, ...]] = [tuple(None for _ in qs)] * len(values)
+    if not len(values):
+        return out
+    nan = np.isnan(values).any(axis=1)
+    full = np.flatnonzero(~nan)
+    if full.size:
+        got = np.quantile(values[full], list(qs), axis=1)
+        for j, i in enumerate(full):
+            out[i] = tuple(float(v) for v in got[:, j])
+    for i in np.flatnonzero(nan):
+        row = values[i][~np.isnan(values[i])]
+        if row.size:
+            out[i] = tuple(float(v) for v in np.quantile(row, list(qs)))
+    return out
+
+
 def f1_bootstrap(tp: int, fp: int, fn: int, tn: int, seed: int = 0) -> tuple[float | None, float | None]:
-    n = tp + fp + fn + tn
-    if n == 0 or 2 * tp + fp + fn == 0:
-        return None, None
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, np.array([tp, fp, fn, tn], dtype=float) / n, size=DRAWS)
-    f1 = f1_from_counts(draws[:, 0], draws[:, 1], draws[:, 2])
-    f1 = f1[~np.isnan(f1)]
-    if f1.size == 0:
-        return None, None
-    return float(np.quantile(f1, 0.025)), float(np.quantile(f1, 0.975))
+    return f1_bootstrap_many([(tp, fp, fn, tn)], seed)[0]
+
+
+def f1_bootstrap_many(counts, seed: int = 0) -> list[tuple[float | None, float | None]]:
+    """``f1_bootstrap`` of each (tp, fp, fn, tn): the same draws per row, the quantiles in one call."""
+    out: list = [(None, None)] * len(counts)
+    rows, draws = [], []
+    for i, (tp, fp, fn, tn) in enumerate(counts):
+        n = tp + fp + fn + tn
+        if n == 0 or 2 * tp + fp + fn == 0:
+            continue
+        rng = np.random.default_rng(seed)
+        d = rng.multinomial(n, np.array([tp, fp, fn, tn], dtype=float) / n, size=DRAWS)
+        rows.append(i)
+        draws.append(f1_from_counts(d[:, 0], d[:, 1], d[:, 2]))
+    if rows:
+        for i, iv in zip(rows, quantile_rows(np.vstack(draws))):
+            out[i] = iv
+    return out
 
 
 def ece(counts: np.ndarray, positives: np.ndarray, score_sums: np.ndarray) -> float | None:
@@ -93,17 +124,29 @@ def ece(counts: np.ndarray, positives: np.ndarray, score_sums: np.ndarray) -> fl
 
 def ece_bootstrap(counts: np.ndarray, positives: np.ndarray, score_sums: np.ndarray,
                   seed: int = 0) -> tuple[float | None, float | None]:
-    n = int(counts.sum())
-    if n == 0:
-        return None, None
-    rng = np.random.default_rng(seed)
-    mask = counts > 0
-    c, pos, s = counts[mask], positives[mask], score_sums[mask]
-    mean_score = s / c
-    rate = pos / c
-    new_counts = rng.multinomial(n, c / n, size=DRAWS // 2)
-    new_pos = rng.binomial(new_counts, rate)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gap = np.abs(np.where(new_counts > 0, new_pos / np.maximum(new_counts, 1), 0) - mean_score)
-    values = (new_counts / n * gap).sum(axis=1)
-    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+    return ece_bootstrap_many([(counts, positives, score_sums)], seed)[0]
+
+
+def ece_bootstrap_many(bins, seed: int = 0) -> list[tuple[float | None, float | None]]:
+    """``ece_bootstrap`` of each (counts, positives, score_sums): per-row draws, quantiles in one call."""
+    out: list = [(None, None)] * len(bins)
+    rows, values = [], []
+    for i, (counts, positives, score_sums) in enumerate(bins):
+        n = int(counts.sum())
+        if n == 0:
+            continue
+        rng = np.random.default_rng(seed)
+        mask = counts > 0
+        c, pos, s = counts[mask], positives[mask], score_sums[mask]
+        mean_score = s / c
+        rate = pos / c
+        new_counts = rng.multinomial(n, c / n, size=DRAWS // 2)
+        new_pos = rng.binomial(new_counts, rate)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gap = np.abs(np.where(new_counts > 0, new_pos / np.maximum(new_counts, 1), 0) - mean_score)
+        rows.append(i)
+        values.append((new_counts / n * gap).sum(axis=1))
+    if rows:
+        for i, iv in zip(rows, quantile_rows(np.vstack(values))):
+            out[i] = iv
+    return out

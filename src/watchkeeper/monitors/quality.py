@@ -1,7 +1,8 @@
 """Realised model quality from delayed labels, with intervals and a minimum-sample guard.
 
 ``model_quality(store, project, model, ...)`` asks the store for small aggregates
-(``store/queries/quality.py``) and returns one JSON-ready document::
+(``store/queries/quality.py``) in one query, which joins predictions to labels once for the
+series and the summary, and returns one JSON-ready document::
 
     {"model", "task", "group_by", "since", "until", "bucket_s", "min_samples",
      "summary": [POINT, ...],          # one per group over the whole window
@@ -26,8 +27,8 @@ import numpy as np
 from ..ingest.timestamps import format_us
 from ..store.queries import quality as q
 from . import cbpe
-from .intervals import (ece, ece_bootstrap, f1_bootstrap, hanley_mcneil, mean_interval, rmse_interval,
-                        wilson)
+from .intervals import (ece, ece_bootstrap_many, f1_bootstrap_many, hanley_mcneil, mean_interval,
+                        rmse_interval, wilson)
 
 TASKS = ("classification", "regression", "ranking")
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "false_positive_rate",
@@ -64,88 +65,138 @@ def _key(row: dict) -> tuple:
     return int(row["t_us"]), row["grp"]
 
 
-def _classification(store, args: dict, min_n: int) -> dict[tuple, dict]:
-    rows = q.classification(store, **args)
-    aucs = {_key(r): r for r in q.auc_parts(store, **{k: v for k, v in args.items() if k != "threshold"})}
-    bins: dict[tuple, list] = {}
-    for r in q.calibration_bins(store, **{k: v for k, v in args.items() if k != "threshold"}):
-        bins.setdefault(_key(r), []).append(r)
-    out = {}
+def _merge(rows: list[dict], whole: bool, across_buckets: bool) -> dict:
+    """The per-bin rows of ``q.classification`` summed per (t_us, grp), or per grp when ``whole``.
+
+    ``across_buckets``: the whole window spans several buckets, so its ROC AUC parts are the
+    ``g_`` columns. Those and the per-bucket ones are repeated on each bin row of their bucket."""
+    out: dict = {}
+    seen = set()
+    g = whole and across_buckets
     for r in rows:
-        key = _key(r)
-        tp, fp, fn, tn = (int(r[c] or 0) for c in ("tp", "fp", "fn", "tn"))
-        lab = int(r["labelled"] or 0)
+        k = r["grp"] if whole else _key(r)
+        acc = out.get(k)
+        if acc is None:
+            acc = out[k] = {"t_us": r["t_us"], "grp": r["grp"], "bins": {}, "rank_pos": 0, "eu": 0.0, "g_ea": 0.0,
+                            "g_eb": 0.0, **{c: 0 for c in q.SUMMED}}
+        for c in q.SUMMED:
+            if r[c] is not None:
+                acc[c] += r[c]
+        if r["bin"] is not None and r["scored"]:
+            cal = acc["bins"].setdefault(int(r["bin"]), [0, 0, 0.0])
+            cal[0] += r["scored"]
+            cal[1] += r["cal_pos"]
+            cal[2] += r["cal_sum"]
+        if _key(r) not in seen:  # once per (t_us, grp)
+            seen.add(_key(r))
+            acc["rank_pos"] += r["g_rank_pos" if g else "rank_pos"] or 0
+            for c in ("g_ea", "g_eb") if g else ("eu",):
+                acc[c] += r[c] or 0
+    if g:  # the CBPE expected U of each group from its one-sided sums (see q.classification)
+        for acc in out.values():
+            acc["eu"] = (acc["g_ea"] - acc["g_eb"] + acc["e_pos"] * acc["e_neg"]) / 2
+    return out
+
+
+def _classification_points(accs: list[dict], min_n: int) -> list[dict]:
+    """Points from the merged sums of ``_merge``; bootstrap and CBPE draws batched over all of them."""
+    f1_iv = f1_bootstrap_many([tuple(int(r[c]) for c in ("tp", "fp", "fn", "tn")) for r in accs])
+    cal = [tuple(np.array([r["bins"][k][i] for k in sorted(r["bins"])], dtype=float) for i in range(3))
+           if r["bins"] else None for r in accs]
+    cal_iv = ece_bootstrap_many([c for c in cal if c is not None])[::-1]
+    estimates = cbpe.estimate_many(accs, [{"eu": r["eu"], "e_pos": r["e_pos"], "e_neg": r["e_neg"]} for r in accs],
+                                   min_n)
+    points = []
+    for r, f1_interval, bins, est in zip(accs, f1_iv, cal, estimates):
+        tp, fp, fn, tn = (int(r[c]) for c in ("tp", "fp", "fn", "tn"))
+        lab = int(r["labelled"])
         m: dict[str, Any] = {
-            "accuracy": _proportion(r["correct"] or 0, lab, min_n, "labelled predictions"),
+            "accuracy": _proportion(r["correct"], lab, min_n, "labelled predictions"),
             "precision": _proportion(tp, tp + fp, min_n, "labelled positive predictions"),
             "recall": _proportion(tp, tp + fn, min_n, "labelled positives"),
             "false_positive_rate": _proportion(fp, fp + tn, min_n, "labelled negatives"),
         }
         f1 = (2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) else None
-        m["f1"] = metric(f1, f1_bootstrap(tp, fp, fn, tn), lab, min_n)
-        a = aucs.get(key)
-        auc = None
-        if a and a["n_pos"] and a["n_neg"]:
-            auc = a["u"] / (a["n_pos"] * a["n_neg"])
-        pos_neg = (a["n_pos"] + a["n_neg"]) if a else 0
-        m["roc_auc"] = metric(auc, hanley_mcneil(auc, a["n_pos"], a["n_neg"]) if auc is not None else (None, None),
-                              pos_neg, min_n, "labelled scored predictions")
-        scored = int(r["scored"] or 0)
+        m["f1"] = metric(f1, f1_interval, lab, min_n)
+        n_pos = int(r["cal_pos"])
+        n_neg = int(r["scored"]) - n_pos
+        # Mann-Whitney U from the doubled midrank sum of the positives (see q.classification)
+        auc = (int(r["rank_pos"]) - n_pos * (n_pos + 1)) / 2 / (n_pos * n_neg) if n_pos and n_neg else None
+        m["roc_auc"] = metric(auc, hanley_mcneil(auc, n_pos, n_neg) if auc is not None else (None, None),
+                              n_pos + n_neg, min_n, "labelled scored predictions")
+        scored = int(r["scored"])
         brier = (r["brier"] / scored) if scored else None
-        m["brier"] = metric(brier, mean_interval(r["brier"] or 0, r["brier_sq"] or 0, scored, lo=0.0, hi=1.0),
+        m["brier"] = metric(brier, mean_interval(r["brier"], r["brier_sq"], scored, lo=0.0, hi=1.0),
                             scored, min_n, "labelled scored predictions")
-        b = bins.get(key, [])
-        if b:
-            counts = np.array([x["n"] for x in b], dtype=float)
-            pos = np.array([x["pos"] for x in b], dtype=float)
-            sums = np.array([x["score_sum"] for x in b], dtype=float)
-            m["calibration_error"] = metric(ece(counts, pos, sums), ece_bootstrap(counts, pos, sums), counts.sum(),
-                                            min_n, "labelled scored predictions")
+        if bins is not None:
+            counts, pos, sums = bins
+            m["calibration_error"] = metric(ece(counts, pos, sums), cal_iv.pop(), counts.sum(), min_n,
+                                            "labelled scored predictions")
         else:
             m["calibration_error"] = metric(None, (None, None), 0, min_n, "labelled scored predictions")
         point = _point(r, m)
-        est = cbpe.estimate(r, a, min_n)
         if est is not None:
             point["estimated"] = est
             point["estimation_error"] = cbpe.errors(est, m)
-        out[key] = point
-    return out
+        points.append(point)
+    return points
 
 
-def _regression(store, args: dict, min_n: int) -> dict[tuple, dict]:
-    out = {}
-    for r in q.regression(store, **args):
-        n, nz = int(r["m"] or 0), int(r["m_nz"] or 0)
-        m = {
-            "mae": metric((r["abs_sum"] / n) if n else None,
-                          mean_interval(r["abs_sum"] or 0, r["sq_sum"] or 0, n, lo=0.0), n, min_n),
-            "rmse": metric((r["sq_sum"] / n) ** 0.5 if n else None, rmse_interval(r["sq_sum"] or 0, r["quad_sum"] or 0, n),
-                           n, min_n),
-            "mape": metric((r["ape_sum"] / nz) if nz else None,
-                           mean_interval(r["ape_sum"] or 0, r["ape_sq_sum"] or 0, nz, lo=0.0), nz, min_n,
-                           "labelled predictions with a non-zero label"),
-        }
-        point = _point(r, m)
-        if r["unusable"]:
-            point["unusable_labels"] = int(r["unusable"])
-        out[_key(r)] = point
-    return out
+def _classification(store, args: dict, min_n: int) -> tuple[dict, dict]:
+    """(series points by (t_us, grp), summary points by grp) from one store query.
+
+    With ``args['step_us']`` None the query's one bucket is the whole window (no series)."""
+    buckets = args["step_us"] is not None
+    rows = q.classification(store, **args, whole_window=buckets)
+    series = _merge(rows, False, buckets) if buckets else {}
+    whole = _merge(rows, True, buckets)
+    points = iter(_classification_points(list(series.values()) + list(whole.values()), min_n))
+    return {k: next(points) for k in series}, {k: next(points) for k in whole}
 
 
-def _ranking(store, args: dict, min_n: int) -> dict[tuple, dict]:
-    out = {}
-    for r in q.ranking(store, **args):
-        n, nn = int(r["m"] or 0), int(r["m_ndcg"] or 0)
-        m = {
-            "ndcg_at_k": metric((r["ndcg_sum"] / nn) if nn else None,
-                                mean_interval(r["ndcg_sum"] or 0, r["ndcg_sq_sum"] or 0, nn, lo=0.0, hi=1.0),
-                                nn, min_n, "labelled rankings with a relevant item"),
-            "mrr": metric((r["rr_sum"] / n) if n else None,
-                          mean_interval(r["rr_sum"] or 0, r["rr_sq_sum"] or 0, n, lo=0.0, hi=1.0), n, min_n,
-                          "labelled rankings"),
-        }
-        out[_key(r)] = _point(r, m)
-    return out
+def _regression_point(r: dict, min_n: int) -> dict:
+    n, nz = int(r["m"] or 0), int(r["m_nz"] or 0)
+    m = {
+        "mae": metric((r["abs_sum"] / n) if n else None,
+                      mean_interval(r["abs_sum"] or 0, r["sq_sum"] or 0, n, lo=0.0), n, min_n),
+        "rmse": metric((r["sq_sum"] / n) ** 0.5 if n else None, rmse_interval(r["sq_sum"] or 0, r["quad_sum"] or 0, n),
+                       n, min_n),
+        "mape": metric((r["ape_sum"] / nz) if nz else None,
+                       mean_interval(r["ape_sum"] or 0, r["ape_sq_sum"] or 0, nz, lo=0.0), nz, min_n,
+                       "labelled predictions with a non-zero label"),
+    }
+    point = _point(r, m)
+    if r["unusable"]:
+        point["unusable_labels"] = int(r["unusable"])
+    return point
+
+
+def _ranking_point(r: dict, min_n: int) -> dict:
+    n, nn = int(r["m"] or 0), int(r["m_ndcg"] or 0)
+    m = {
+        "ndcg_at_k": metric((r["ndcg_sum"] / nn) if nn else None,
+                            mean_interval(r["ndcg_sum"] or 0, r["ndcg_sq_sum"] or 0, nn, lo=0.0, hi=1.0),
+                            nn, min_n, "labelled rankings with a relevant item"),
+        "mrr": metric((r["rr_sum"] / n) if n else None,
+                      mean_interval(r["rr_sum"] or 0, r["rr_sq_sum"] or 0, n, lo=0.0, hi=1.0), n, min_n,
+                      "labelled rankings"),
+    }
+    return _point(r, m)
+
+
+def _additive(query, point):
+    """A runner for a query whose columns are all sums: the whole window is the sum of its buckets."""
+    def run(store, args: dict, min_n: int) -> tuple[dict, dict]:
+        rows = query(store, **args)
+        series = {_key(r): point(r, min_n) for r in rows} if args["step_us"] is not None else {}
+        whole: dict = {}
+        for r in rows:
+            acc = whole.setdefault(r["grp"], {c: None for c in r} | {"t_us": r["t_us"], "grp": r["grp"]})
+            for c, v in r.items():
+                if c not in ("t_us", "grp") and v is not None:
+                    acc[c] = v if acc[c] is None else acc[c] + v
+        return series, {g: point(r, min_n) for g, r in whole.items()}
+    return run
 
 
 def _point(r: dict, metrics: dict) -> dict[str, Any]:
@@ -157,7 +208,8 @@ def _point(r: dict, metrics: dict) -> dict[str, Any]:
             "label_coverage": cover, "metrics": metrics}
 
 
-_RUNNERS = {"classification": _classification, "regression": _regression, "ranking": _ranking}
+_RUNNERS = {"classification": _classification, "regression": _additive(q.regression, _regression_point),
+            "ranking": _additive(q.ranking, _ranking_point)}
 
 
 def model_quality(store, project: str, model: str, *, since_us: int, until_us: int, bucket_s: int | None = 3600,
@@ -175,11 +227,11 @@ def model_quality(store, project: str, model: str, *, since_us: int, until_us: i
         base.update(positive=positive, threshold=threshold)
     elif task == "ranking":
         base.update(k=k)
-    run = _RUNNERS[task]
-    summary = list(run(store, {**base, "step_us": None}, min_samples).values())
-    series = []
-    if bucket_s:
-        series = [p for _, p in sorted(run(store, {**base, "step_us": int(bucket_s) * 1_000_000}, min_samples).items())]
+    # One store query gives the series and the whole window (summary) at once.
+    by_bucket, by_group = _RUNNERS[task](store, {**base, "step_us": int(bucket_s) * 1_000_000 if bucket_s else None},
+                                         min_samples)
+    summary = [p for _, p in sorted(by_group.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
+    series = [p for _, p in sorted(by_bucket.items())]
     for p in summary:
         p.pop("time", None)
     doc = {"model": model, "task": task, "group_by": by, "since": format_us(since_us), "until": format_us(until_us),

@@ -1,8 +1,10 @@
 """Quality from delayed labels, aggregated inside the store.
 
-Every function returns a few rows per (time bucket, group): confusion counts, sums of errors,
-score-level counts for ROC AUC, calibration bins. Python (``monitors/quality.py``) turns these small
-arrays into metrics and intervals; no per-prediction row leaves the store.
+Each task has one query per request, joining predictions to their winning labels once: it
+returns a few rows per (time bucket, group) of sums (confusion counts, sums of errors, rank sums
+for ROC AUC, calibration bins) that add up to the whole window's. Python
+(``monitors/quality.py``) turns these small arrays into metrics and intervals; no per-prediction
+row leaves the store.
 
 Joining labels to predictions
 -----------------------------
@@ -58,9 +60,10 @@ def literal_class(value: str) -> str:
 
 
 def _norm(expr: str) -> str:
-    pos = ", ".join(f"'{w}'" for w in POS_WORDS)
-    neg = ", ".join(f"'{w}'" for w in NEG_WORDS)
-    return f"(CASE WHEN lower({expr}) IN ({pos}) THEN '1' WHEN lower({expr}) IN ({neg}) THEN '0' ELSE {expr} END)"
+    # '1' and '0' first (most rows), then one CASE over lower(): cheaper than IN lists, which
+    # DuckDB runs as a join per list
+    words = " ".join(f"WHEN '{w}' THEN '1'" for w in POS_WORDS) + " " + " ".join(f"WHEN '{w}' THEN '0'" for w in NEG_WORDS)
+    return f"(CASE WHEN {expr} = '1' OR {expr} = '0' THEN {expr} ELSE (CASE lower({expr}) {words} ELSE {expr} END) END)"
 
 
 def _dedup(project_param: str, key: str, where: str) -> str:
@@ -114,75 +117,122 @@ def task_hint(store, project: str, model: str, since_us: int, until_us: int) -> 
     return {k: int(v or 0) for k, v in rows[0].items()} if rows else {"n": 0, "scored": 0, "lists": 0, "numeric": 0}
 
 
+CBPE_AUC_LEVELS = 1000  # score levels per unit for the CBPE expected ROC AUC (pairs within a level count half)
+
+
 def classification(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
-                   by: str = "model_version", positive: str = "1", threshold: float = 0.5) -> list[dict[str, Any]]:
-    """Confusion counts, Brier sums and CBPE sums per (t_us, grp)."""
-    d = store.dialect
-    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us, threshold=threshold)
-    ci = d.count_if
-    pos = literal_class(positive)
-    y = f"lc = {pos}"
-    sql = f"""{cte}
-    SELECT t_us, grp, count(*) AS n, sum(has_label) AS labelled,
-           {ci(f'has_label = 1 AND pc = {pos} AND {y}')} AS tp,
-           {ci(f'has_label = 1 AND pc = {pos} AND NOT ({y})')} AS fp,
-           {ci(f'has_label = 1 AND (pc IS NULL OR pc <> {pos}) AND {y}')} AS fn,
-           {ci(f'has_label = 1 AND (pc IS NULL OR pc <> {pos}) AND NOT ({y})')} AS tn,
-           {ci(f'has_label = 1 AND pc = lc')} AS correct,
-           {ci(f'has_label = 1 AND score IS NOT NULL')} AS scored,
-           sum(CASE WHEN has_label = 1 AND score IS NOT NULL THEN pow(score - CASE WHEN {y} THEN 1.0 ELSE 0.0 END, 2) END) AS brier,
-           sum(CASE WHEN has_label = 1 AND score IS NOT NULL THEN pow(score - CASE WHEN {y} THEN 1.0 ELSE 0.0 END, 4) END) AS brier_sq,
-           {ci(f'score IS NOT NULL AND pc = {pos}')} AS e_npp,
-           {ci(f'score IS NOT NULL AND (pc IS NULL OR pc <> {pos})')} AS e_npn,
-           sum(CASE WHEN pc = {pos} THEN score END) AS e_tp,
-           sum(CASE WHEN pc = {pos} THEN score * (1 - score) END) AS e_tp_var,
-           sum(CASE WHEN pc IS NULL OR pc <> {pos} THEN score END) AS e_fn,
-           sum(CASE WHEN pc IS NULL OR pc <> {pos} THEN score * (1 - score) END) AS e_fn_var
-    FROM j GROUP BY t_us, grp ORDER BY t_us, grp"""
-    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+                   by: str = "model_version", positive: str = "1", threshold: float = 0.5, bins: int = 10,
+                   whole_window: bool = False) -> list[dict[str, Any]]:
+    """Every classification aggregate of a request from one join of predictions and labels.
 
+    The joined rows (``f``) are computed once (materialised on DuckDB) and read by three
+    aggregations: counts per flag combination, a score-level histogram and a rank window. The
+    result has one row per (t_us, grp, bin), ``bin`` being the equal-width calibration bin of the
+    score (NULL for unscored rows). The ``SUMMED`` columns add up: a bucket is the sum of its bins,
+    the whole window the sum of its buckets.
 
-def auc_parts(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
-              by: str = "model_version", positive: str = "1") -> list[dict[str, Any]]:
-    """Mann-Whitney U numerators per (t_us, grp), exact (ties count half).
+    * ``n labelled tp fp fn tn correct scored brier brier_sq``: counts and Brier sums;
+    * ``e_npp e_npn e_tp e_tp_var e_fn e_fn_var``: CBPE sums (expected confusion counts);
+    * ``cal_pos cal_sum``: labelled positives and score sum of the labelled scored rows (ECE;
+      summed over the bins, ``cal_pos`` and ``scored - cal_pos`` are ROC AUC's class sizes);
+    * ``e_pos e_neg``: sums of score and of 1 - score over every scored row.
 
-    ``u`` / (``n_pos`` * ``n_neg``) is the realised ROC AUC of the labelled rows; ``eu`` / (``e_pos`` *
-    ``e_neg``) is the expected AUC of all scored rows if their scores are calibrated (CBPE).
+    Per (t_us, grp), repeated on each of its bins:
+
+    * ``rank_pos``: twice the sum of the midranks (ties share) of the labelled positives among the
+      labelled scored rows of the bucket, so the exact Mann-Whitney U is
+      ``(rank_pos - n_pos * (n_pos + 1)) / 2``;
+    * ``eu``: the CBPE expected U of the bucket's scored rows, each a positive of weight score
+      and a negative of weight 1 - score, over ``CBPE_AUC_LEVELS`` score levels per unit (pairs
+      within one level count half, as ties do);
+    * with ``whole_window`` (several buckets), the parts of the same within the whole group, to
+      be summed over its buckets: ``g_rank_pos`` (midranks within the group) and ``g_ea g_eb``
+      (the group's expected U is ``(g_ea - g_eb + e_pos * e_neg) / 2``).
     """
     d = store.dialect
-    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
-    ci = d.count_if
+    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us, threshold=threshold)
     pos = literal_class(positive)
+    b, k = int(bins), int(CBPE_AUC_LEVELS)
+
+    def cnt(cond: str) -> str:
+        return f"sum(CASE WHEN {cond} THEN n ELSE 0 END)"
+
+    whole = bool(whole_window)
+    # DuckDB would otherwise keep the wide joined rows for the several readers of f; ClickHouse
+    # runs f (and so the join) once per reader
+    keep = "MATERIALIZED " if d.name == "duckdb" else ""
+    peers = "ORDER BY score RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    ranks = [f"rank() OVER (PARTITION BY {part} ORDER BY score) + count(*) OVER (PARTITION BY {part} {peers}) AS {p}r2"
+             for p, part in (("", "t_us, grp"), ("g_", "grp"))[:1 + whole]]
+    ranked = f"""ranked AS (
+        SELECT t_us, grp, {', '.join(f'sum(y * {p}r2) AS {p}rank_pos' for p in ('', 'g_')[:1 + whole])}
+        FROM (SELECT t_us, grp, y, {', '.join(ranks)} FROM f WHERE hl = 1 AND score IS NOT NULL) AS r
+        GROUP BY t_us, grp
+    )"""
+    # CBPE: per bucket, the levels are distinct, so "below" is the rows before; per group (summed
+    # over the buckets later), U = (sum a * B(<=) - sum b * A(<=) + sum a * sum b) / 2 needs no tie term
+    upto = "ORDER BY level RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    g_cum = (f", sum(b) OVER (PARTITION BY grp {upto}) AS g_b_upto, sum(a) OVER (PARTITION BY grp {upto}) AS g_a_upto"
+             if whole else "")
+    g_sums = ", sum(a * g_b_upto) AS g_ea, sum(b * g_a_upto) AS g_eb" if whole else ""
+    before = "ORDER BY level ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    expected = f"""expected AS (
+        SELECT t_us, grp, sum(a * (coalesce(lower_b, 0) + 0.5 * b)) AS eu{g_sums}
+        FROM (SELECT t_us, grp, a, b, sum(b) OVER (PARTITION BY t_us, grp {before}) AS lower_b{g_cum}
+              FROM hist) AS h
+        GROUP BY t_us, grp
+    )"""
+    extra = ["ranked.rank_pos AS rank_pos", "expected.eu AS eu"]
+    if whole:
+        extra += ["ranked.g_rank_pos AS g_rank_pos", "expected.g_ea AS g_ea", "expected.g_eb AS g_eb"]
+    score_in_range = "greatest(least(coalesce(score, 0), 1e9), -1e9)"
+    y1 = "CASE WHEN y = 1 THEN 1.0 ELSE 0.0 END"
     sql = f"""{cte},
-    s AS (
-        SELECT t_us, grp, score,
-               {ci(f'has_label = 1 AND lc = {pos}')} AS pos, {ci(f'has_label = 1 AND (lc IS NULL OR lc <> {pos})')} AS neg,
-               sum(score) AS epos, sum(1 - score) AS eneg
-        FROM j WHERE score IS NOT NULL GROUP BY t_us, grp, score
+    f AS {keep}(
+        SELECT t_us, grp, score, has_label AS hl,
+               CASE WHEN pc = {pos} THEN 1 ELSE 0 END AS pp,
+               CASE WHEN lc = {pos} THEN 1 WHEN lc IS NOT NULL THEN 0 END AS y,
+               CASE WHEN has_label = 1 AND pc = lc THEN 1 ELSE 0 END AS ok,
+               CASE WHEN score IS NOT NULL
+                    THEN least(CAST(floor(coalesce(score, 0) * {b}) AS INTEGER), {b - 1}) END AS bin,
+               CASE WHEN score IS NOT NULL THEN CAST(floor({score_in_range} * {k}) AS BIGINT) END AS level
+        FROM j
+    ),
+    flags AS (
+        SELECT t_us, grp, bin, hl, pp, y, ok, count(*) AS n, sum(score) AS s1, sum(1 - score) AS s0,
+               sum(score * (1 - score)) AS sv, sum(pow(score - {y1}, 2)) AS e2, sum(pow(score - {y1}, 4)) AS e4
+        FROM f GROUP BY t_us, grp, bin, hl, pp, y, ok
     ),
     c AS (
-        SELECT t_us, grp, pos, neg, epos, eneg,
-               sum(neg) OVER w AS nb, sum(eneg) OVER w AS enb
-        FROM s WINDOW w AS (PARTITION BY t_us, grp ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-    )
-    SELECT t_us, grp, sum(pos * (coalesce(nb, 0) + 0.5 * neg)) AS u, sum(pos) AS n_pos, sum(neg) AS n_neg,
-           sum(epos * (coalesce(enb, 0) + 0.5 * eneg)) AS eu, sum(epos) AS e_pos, sum(eneg) AS e_neg
-    FROM c GROUP BY t_us, grp ORDER BY t_us, grp"""
+        SELECT t_us, grp, bin, sum(n) AS n, sum(hl * n) AS labelled,
+               {cnt('hl = 1 AND pp = 1 AND y = 1')} AS tp, {cnt('hl = 1 AND pp = 1 AND y = 0')} AS fp,
+               {cnt('hl = 1 AND pp = 0 AND y = 1')} AS fn, {cnt('hl = 1 AND pp = 0 AND y = 0')} AS tn,
+               {cnt('hl = 1 AND ok = 1')} AS correct, {cnt('hl = 1 AND bin IS NOT NULL')} AS scored,
+               sum(CASE WHEN hl = 1 THEN e2 END) AS brier, sum(CASE WHEN hl = 1 THEN e4 END) AS brier_sq,
+               {cnt('bin IS NOT NULL AND pp = 1')} AS e_npp, {cnt('bin IS NOT NULL AND pp = 0')} AS e_npn,
+               sum(CASE WHEN pp = 1 THEN s1 END) AS e_tp, sum(CASE WHEN pp = 1 THEN sv END) AS e_tp_var,
+               sum(CASE WHEN pp = 0 THEN s1 END) AS e_fn, sum(CASE WHEN pp = 0 THEN sv END) AS e_fn_var,
+               {cnt('hl = 1 AND bin IS NOT NULL AND y = 1')} AS cal_pos, sum(CASE WHEN hl = 1 THEN s1 END) AS cal_sum,
+               sum(s1) AS e_pos, sum(s0) AS e_neg
+        FROM flags GROUP BY t_us, grp, bin
+    ),
+    hist AS (
+        SELECT t_us, grp, level, sum(score) AS a, sum(1 - score) AS b
+        FROM f WHERE level IS NOT NULL GROUP BY t_us, grp, level
+    ),
+    {ranked},
+    {expected}
+    SELECT c.t_us AS t_us, c.grp AS grp, c.bin AS bin, {', '.join(f'c.{x} AS {x}' for x in SUMMED)},
+           {', '.join(extra)}
+    FROM c
+    LEFT JOIN ranked ON ranked.t_us = c.t_us AND ranked.grp = c.grp
+    LEFT JOIN expected ON expected.t_us = c.t_us AND expected.grp = c.grp
+    ORDER BY t_us, grp, bin"""
     return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
 
 
-def calibration_bins(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
-                     by: str = "model_version", positive: str = "1", bins: int = 10) -> list[dict[str, Any]]:
-    """Equal-width score bins of labelled rows: count, positives and score sum per bin (for ECE)."""
-    d = store.dialect
-    cte, _ = joined(d, by=by, step_us=step_us, since_us=since_us)
-    b = int(bins)
-    pos = literal_class(positive)
-    sql = f"""{cte}
-    SELECT t_us, grp, least(CAST(floor(score * {b}) AS INTEGER), {b - 1}) AS bin, count(*) AS n,
-           {d.count_if(f'lc = {pos}')} AS pos, sum(score) AS score_sum
-    FROM j WHERE has_label = 1 AND score IS NOT NULL GROUP BY t_us, grp, bin ORDER BY t_us, grp, bin"""
-    return _numeric(store.rows(sql, _params(project, model, since_us, until_us)))
+SUMMED = ("n", "labelled", "tp", "fp", "fn", "tn", "correct", "scored", "brier", "brier_sq", "e_npp", "e_npn", "e_tp",
+           "e_tp_var", "e_fn", "e_fn_var", "cal_pos", "cal_sum", "e_pos", "e_neg")
 
 
 def regression(store, project: str, model: str, *, since_us: int, until_us: int, step_us: int | None,
