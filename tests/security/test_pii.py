@@ -107,3 +107,9 @@ def test_text_without_pii_is_unchanged():
     text = "the weather is nice today"
     assert redact(text) == text
     assert find_pii(text) == []
+
+
+def test_values_under_password_like_keys_are_masked_whole():
+    out = redact_value({"pwd": "hunter2", "db_pwd": "x9", "password": "p", "passwd": "q", "pwdump": "keep"})
+    assert out == {"pwd": "[SECRET]", "db_pwd": "[SECRET]", "password": "[SECRET]", "passwd": "[SECRET]",
+                   "pwdump": "keep"}

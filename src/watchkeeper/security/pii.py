@@ -563,7 +563,7 @@ def redact(text: str, mode: str = "mask", key: bytes | None = None, types: set[s
     return "".join(out)
 
 
-_SENSITIVE_KEY = re.compile(r"(?i)pass(?:word|wd)?$|secret|token|api[_-]?key|authorization|credential|private[_-]?key|cookie")
+_SENSITIVE_KEY = re.compile(r"(?i)pass(?:word|wd)?$|pwd$|secret|token|api[_-]?key|authorization|credential|private[_-]?key|cookie")
 
 
 def redact_value(obj: Any, mode: str = "mask", key: bytes | None = None, _depth: int = 0,
