@@ -28,6 +28,7 @@ def test_llm_agent_demo_produces_streamed_rag_tool_traces(live_server):
     listed = json.loads(urllib.request.urlopen(server.url + "/api/v1/traces?limit=100", timeout=10).read())["traces"]
     assert len(listed) >= 2
     assert {t["context"]["prompt_version"] for t in listed} <= {"v12", "v13-canary"}
+    assert {t["service"] for t in listed} == {"support-bot"}  # not unknown_service, no server self-traces
     trace = json.loads(urllib.request.urlopen(server.url + f"/api/v1/traces/{listed[-1]['trace_id']}", timeout=10).read())
     kinds = {s["kind"] for s in trace["spans"]}
     assert {"chain", "retriever", "tool", "llm"} <= kinds

@@ -11,6 +11,7 @@ version serves a fifth of the traffic, so "which versions served this?" has two 
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -104,6 +105,7 @@ def _request(rng: random.Random) -> None:
 
 
 def start(endpoint: str, stop: threading.Event) -> threading.Thread:
+    os.environ.setdefault("OTEL_SERVICE_NAME", "support-bot")  # the resource's service.name (default: unknown_service)
     tracing.configure(SimpleNamespace(endpoint=endpoint, project="default", api_key=None, timeout=10.0, disabled=False))
     _register_schema(endpoint)
 
