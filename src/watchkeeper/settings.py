@@ -88,6 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest_workers", None, "Processes that decode and validate large ingest batches (auto: one per core beyond the first; 0: none).", parse_workers, "server"),
     Setting("ingest_fsync", False, "fsync the ingest log before acknowledging a batch (survive power loss, not only a crash).", parse_bool, "server"),
     Setting("insecure", False, "Allow running without API keys on a non-loopback address.", parse_bool, "server"),
+    Setting("retention_interval", 3600.0, "Seconds between sweeps that delete events past a project's retention_days.", parse_float, "server"),
     Setting("monitor_interval", 30.0, "Seconds between scheduled monitor and rule evaluations.", parse_float, "server"),
 )
 

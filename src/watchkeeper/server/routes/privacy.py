@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import time
 
@@ -24,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from ...ingest.timestamps import format_us, now_us
 from ...security.pipeline import MODES, Privacy
 from ...store.queries import security as q
+from ...settings import resolve
 from ..errors import ApiError
 from ..params import parse_time
 from ..state import principal, state_of
@@ -137,7 +137,7 @@ def run_retention(state) -> dict[str, dict[str, int]]:
 
 
 def install(state) -> None:
-    interval = float(os.environ.get("WATCHKEEPER_RETENTION_INTERVAL", "3600"))
+    interval = float(resolve("retention_interval"))
     holder: dict = {}
 
     async def loop() -> None:
