@@ -84,7 +84,7 @@ def rag_trace(rng: random.Random, start_s: float | None = None, *, trace_id: str
                "attributes": [_attr("exception.message", "order service timed out after 100 ms")]}] if tool_error else []
     end = tool_end + int(3e6)
     return [
-        _span(tid, root, None, "POST /answer", t0, end, {"service.name": "support-bot", "watchkeeper.request_id": "req-" + tid[:8],
+        _span(tid, root, None, "POST /answer", t0, end, {"service.name": "helpdesk-rag", "watchkeeper.request_id": "req-" + tid[:8],
                                                          "watchkeeper.prompt_version": prompt_version,
                                                          "watchkeeper.index_version": index_version}),
         _span(tid, ret, root, "retrieve", t0 + int(1e6), ret_end, ret_attrs),
@@ -115,12 +115,12 @@ def wide_trace(trace_id: str, n_spans: int, start_s: float, rng: random.Random) 
     return spans[:n_spans]
 
 
-def otlp_body(spans: list[dict], service: str = "support-bot") -> bytes:
+def otlp_body(spans: list[dict], service: str = "helpdesk-rag") -> bytes:
     return json.dumps({"resourceSpans": [{"resource": {"attributes": [_attr("service.name", service)]},
                                           "scopeSpans": [{"scope": {"name": "ui-tests"}, "spans": spans}]}]}).encode()
 
 
-def post(url: str, spans: list[dict], key: str | None = None, service: str = "support-bot") -> int:
+def post(url: str, spans: list[dict], key: str | None = None, service: str = "helpdesk-rag") -> int:
     headers = {"Content-Type": "application/json"}
     if key:
         headers["Authorization"] = "Bearer " + key

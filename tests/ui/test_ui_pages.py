@@ -96,7 +96,7 @@ def test_trace_list_filters_by_prompt_version(ui):
 
 def test_open_trace_shows_tree_tokens_retrieval_and_tools(ui):
     """Opening an erroring RAG trace shows its span tree, token timeline, retrieved chunks and the failed tool call."""
-    ui.open("/traces?status=error&service=support-bot")
+    ui.open("/traces?status=error&service=helpdesk-rag")
     ui.locator("tbody tr").first.click()
     ui.wait_for_selector("main[data-ready=trace]")
     assert ui.locator("[role=tree] [role=treeitem]").count() == 4

@@ -52,20 +52,10 @@ class IngestPool:
     async def prepare(self, kind: str, body: bytes, content_type: str | None, content_encoding: str | None,
                       limit: int, project: str, steps: Sequence[Step] = ()) -> Batch:
         received = now_us()
-        if self.workers and len(body) >= self.min_bytes and not self._closed:
-            pool = self._pool if self._ready else self._start()
-            if pool is not None:
-                try:
-                    packed = await asyncio.wrap_future(pool.submit(
-                        prepare_packed, kind, body, content_type, content_encoding, limit, project, tuple(steps),
-                        received))
-                except BrokenProcessPool:
-                    log.warning("an ingest worker died; restarting the pool and preparing this batch in-process")
-                    self._reset(pool)
-                else:
-                    self.remote_batches += 1
-                    return unpack(packed)
-        self.local_batches += 1
+        remote, packed = await self.run(len(body), prepare_packed, kind, body, content_type, content_encoding, limit,
+                                        project, tuple(steps), received)
+        if remote:
+            return unpack(packed)
         return prepare(kind, body, content_type, content_encoding, limit, project, steps, received)
 
     async def run(self, size: int, fn: Callable, *args: Any, when_idle: bool = False) -> tuple[bool, Any]:
