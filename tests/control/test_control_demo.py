@@ -23,10 +23,15 @@ def test_demo_rolls_back_the_bad_release_and_opens_an_incident(live_server):
             time.sleep(2)
             incidents = call(server.url + "/api/v1/incidents")["incidents"]
         assert incidents, "no incident within two minutes"
+        # The rule opens the incident first and records the rollback right after: wait for both.
         inc = call(server.url + f"/api/v1/incidents/{incidents[0]['id']}")
+        while inc["doc"]["rollback"] is None and time.monotonic() < deadline + 30:
+            time.sleep(0.5)
+            inc = call(server.url + f"/api/v1/incidents/{incidents[0]['id']}")
         assert inc["rule"] == "fraud-fpr-regression"
         assert inc["doc"]["frozen_versions"][0]["release"]["id"] == "fraud-v2"
         assert inc["doc"]["samples_preserved"] > 0
+        assert inc["doc"]["rollback"], "the incident never recorded a rollback"
         assert inc["doc"]["rollback"]["to_release"] == "fraud-v1"
         assert call(server.url + f"/api/v1/aliases/{MODEL}/production")["id"] == "fraud-v1"
     finally:
