@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import re
 
+from ..ingest.summary import LATENCY_BUCKETS  # the server's latency histogram boundaries
 from .rules import Rule, format_duration
 from .slo import SLO
 
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _QUANTILE = {"latency_p50_ms": 0.5, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
 DATASOURCE_UID = "watchkeeper-prometheus"
 

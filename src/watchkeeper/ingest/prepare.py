@@ -43,19 +43,18 @@ def prepare_packed(kind: str, body: bytes, content_type: str | None, content_enc
         batch = prepare(kind, body, content_type, content_encoding, limit, project, steps, received_us)
     except BodyError as exc:
         return ("error", exc.status, exc.code, exc.message, exc.details, exc.records)
+    return pack(batch)
+
+
+def pack(batch: Batch) -> tuple:
+    """A prepared batch as plain values, its rows as one Arrow IPC buffer (``unpack`` is the other half)."""
     ipc = b""
     if batch.rows:
-        import pyarrow as pa
+        from ..store.schema import ipc_bytes, to_arrow
 
-        from ..store.schema import to_arrow
-
-        table = to_arrow(kind, batch.columns)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        ipc = sink.getvalue().to_pybytes()
+        ipc = ipc_bytes(to_arrow(batch.kind, batch.columns))
     errors = [(e.index, e.field, e.message) for e in batch.errors]
-    return ("ok", kind, batch.rows, errors, batch.summary, batch.notes, ipc)
+    return ("ok", batch.kind, batch.rows, errors, batch.summary, batch.notes, ipc)
 
 
 def unpack(packed: tuple) -> Batch:

@@ -91,16 +91,6 @@ class SpanBuilder:
         columns = dict(zip(COLUMNS, (list(col) for col in zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
         return Batch("spans", columns, rows=self.rows)
 
-    @property
-    def streams(self) -> list[tuple[str, str, list[int]]]:
-        """(project, model, gaps_us) of every stored LLM span with token timing."""
-        return [rest for _, *rest in self._streams]
-
-    @property
-    def tool_outcomes(self) -> list[tuple[str, str, bool]]:
-        """(tool, outcome, schema violated) of every stored tool span."""
-        return [tuple(rest) for _, *rest in self._tools]
-
     # -- one span --------------------------------------------------------------------------
     @staticmethod
     def resource(attrs: dict) -> "Resource":

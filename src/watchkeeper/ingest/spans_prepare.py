@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .otlp import OtlpError, decode
-from .prepare import Step, unpack
+from .prepare import Step, pack, unpack
 from .records import Batch
 from .spans import SpanBuilder, ToolValidator
 
@@ -43,6 +43,7 @@ class PreparedSpans:
 
     @property
     def tool_outcomes(self) -> list[tuple[str, str, bool]]:
+        """(tool, outcome, schema violated) of every stored tool span."""
         return [tuple(rest) for _, *rest in self._tools]
 
     def drop_rows(self, keep: list[bool]) -> None:
@@ -93,17 +94,7 @@ def prepare_spans_packed(body: bytes, ctype: str, project: str, received_us: int
         p = prepare_spans(body, ctype, project, received_us, steps, validator)
     except OtlpError as exc:
         return ("error", exc.status, exc.code, exc.message)
-    packed = None
-    if p.batch is not None:
-        import pyarrow as pa
-
-        from ..store.schema import to_arrow
-
-        table = to_arrow("spans", p.batch.columns)
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        packed = ("ok", "spans", p.batch.rows, [], None, p.batch.notes, sink.getvalue().to_pybytes())
+    packed = pack(p.batch) if p.batch is not None else None
     return ("ok", packed, p.rejected, p.message, p.keys, p._streams, p._tools)
 
 

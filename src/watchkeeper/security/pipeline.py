@@ -129,9 +129,7 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
     if not privacy.names:
         return _redact_columns(batch, fast_redactor(privacy), plain, text_columns)
     changed = 0
-    for name, col in batch.columns.items():
-        if name in _KEEP or name in plain or (text_columns is not None and name not in text_columns):
-            continue
+    for col in _free_text_columns(batch, plain, text_columns):
         texts = [v for v in col if type(v) is str and len(v) >= 5]
         if not texts:
             continue
@@ -148,11 +146,16 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
     return changed
 
 
+def _free_text_columns(batch: Any, plain, text_columns: tuple[str, ...] | None):
+    """The columns redaction looks at: not identifiers, not known-plain JSON, and among ``text_columns`` if given."""
+    for name, col in batch.columns.items():
+        if name not in _KEEP and name not in plain and (text_columns is None or name in text_columns):
+            yield col
+
+
 def _redact_columns(batch: Any, r: "FastRedactor", plain, text_columns: tuple[str, ...] | None) -> int:
     changed = 0
-    for name, col in batch.columns.items():
-        if name in _KEEP or name in plain or (text_columns is not None and name not in text_columns):
-            continue
+    for col in _free_text_columns(batch, plain, text_columns):
         text = r.text
         for i, v in enumerate(col):
             if isinstance(v, str) and len(v) >= 5:

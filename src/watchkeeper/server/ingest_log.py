@@ -22,6 +22,8 @@ from typing import Iterator
 
 import pyarrow as pa
 
+from ..store.schema import ipc_bytes
+
 MAGIC = b"WKLOG001"
 _HEAD = struct.Struct("<8sQ")  # magic, generation
 _REC = struct.Struct("<II")
@@ -30,10 +32,7 @@ _REC = struct.Struct("<II")
 def _serialize(tables: list[tuple[str, pa.Table]]) -> bytes:
     parts = []
     for kind, table in tables:
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        data = sink.getvalue().to_pybytes()
+        data = ipc_bytes(table)
         k = kind.encode()
         parts.append(struct.pack("<H", len(k)) + k + struct.pack("<I", len(data)) + data)
     return b"".join(parts)

@@ -84,3 +84,13 @@ def batch_arrow(batch):
     """A batch as an Arrow table: the one an ingest worker already built, or one made from its columns."""
     table = getattr(batch, "table", None)
     return table if table is not None else to_arrow(batch.kind, batch.columns)
+
+
+def ipc_bytes(table) -> bytes:
+    """An Arrow table as one IPC stream (how rows cross a process boundary and enter the ingest log)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
