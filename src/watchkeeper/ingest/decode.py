@@ -36,6 +36,11 @@ def gunzip(body: bytes, limit: int) -> bytes:
 
 
 def decode_body(body: bytes, content_type: str | None, content_encoding: str | None, limit: int) -> list[Any]:
+    return parse_records(*unwrap_body(body, content_type, content_encoding, limit))
+
+
+def unwrap_body(body: bytes, content_type: str | None, content_encoding: str | None, limit: int) -> tuple[str, bytes]:
+    """The body's media type and its bytes after checking the type, gunzipping and the size limit."""
     ctype = (content_type or "application/json").split(";")[0].strip().lower()
     if ctype not in JSON_TYPES and ctype not in NDJSON_TYPES:
         raise BodyError(
@@ -49,6 +54,11 @@ def decode_body(body: bytes, content_type: str | None, content_encoding: str | N
         raise BodyError(415, "unsupported_encoding", f"content encoding {encoding!r} is not supported; use gzip")
     if len(body) > limit:
         raise BodyError(413, "body_too_large", f"body is larger than {limit} bytes")
+    return ctype, body
+
+
+def parse_records(ctype: str, body: bytes) -> list[Any]:
+    """The records of an unwrapped body: a JSON array (or one object), or NDJSON."""
     if ctype in NDJSON_TYPES:
         return _ndjson(body)
     try:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .decode import BodyError, decode_body
+from . import fastpath
+from .decode import JSON_TYPES, BodyError, parse_records, unwrap_body
 from .records import Batch, FieldError, validate
 from .summary import summarize
+from .timestamps import now_us
 
 MAX_RECORDS = 100_000
 
@@ -22,16 +24,27 @@ Step = Callable[[Batch], None]
 
 def prepare(kind: str, body: bytes, content_type: str | None, content_encoding: str | None, limit: int,
             project: str, steps: Sequence[Step] = (), received_us: int | None = None) -> Batch:
-    records = decode_body(body, content_type, content_encoding, limit)
-    if len(records) > MAX_RECORDS:
-        raise BodyError(413, "batch_too_large", f"a batch holds at most {MAX_RECORDS} records, got {len(records)}",
-                        records=len(records))
-    batch = validate(kind, records, project, received_us)
-    del records
+    ctype, body = unwrap_body(body, content_type, content_encoding, limit)
+    received = now_us() if received_us is None else received_us
+    batch = None
+    if kind == "predictions" and ctype in JSON_TYPES:
+        batch = fastpath.predictions(body, project, received)
+    if batch is None:
+        records = parse_records(ctype, body)
+        _check_size(len(records))
+        batch = validate(kind, records, project, received)
+        del records
+    else:
+        _check_size(batch.rows)
     for step in steps:
         step(batch)
     batch.summary = summarize(kind, batch.columns, batch.rows)
     return batch
+
+
+def _check_size(n: int) -> None:
+    if n > MAX_RECORDS:
+        raise BodyError(413, "batch_too_large", f"a batch holds at most {MAX_RECORDS} records, got {n}", records=n)
 
 
 # -- the worker side: what crosses the process boundary ---------------------------------------

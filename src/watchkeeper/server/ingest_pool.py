@@ -130,4 +130,5 @@ def _warm_up() -> int:
     from ..ingest import spans_prepare as _s  # noqa: F401
     from ..store import schema  # noqa: F401
 
+    pyarrow.array([0.5, None])  # pyarrow imports pandas on its first conversion (~0.5 s): pay it now
     return os.getpid()
