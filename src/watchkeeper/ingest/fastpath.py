@@ -14,8 +14,9 @@ import uuid
 from typing import Annotated, Any, Union
 
 import msgspec
+import orjson
 
-from .records import _MAX_S, _MIN_S, _SAFE_KEYS, _SECRET_KEY, COLUMNS, MAX_ID, MAX_STR, PLAIN_COLUMNS, Batch, _dumps
+from .records import _MAX_S, _MIN_S, _SAFE_KEYS, _SECRET_KEY, COLUMNS, MAX_ID, MAX_STR, PLAIN_COLUMNS, Batch
 
 _I64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # larger ones: general path
 _Scalar = Union[str, bool, _I64, float, None]
@@ -38,6 +39,7 @@ class _Prediction(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decode = msgspec.json.Decoder(list[_Prediction]).decode
+_dumps = orjson.dumps
 
 
 def predictions(body: bytes, project: str, received: int) -> Batch | None:
@@ -76,15 +78,16 @@ def predictions(body: bytes, project: str, received: int) -> Batch | None:
         versions = [v or "" for v in versions]
     stamps = [r.timestamp for r in recs]
     ts = [received if s is None else int(s * 1_000_000) for s in stamps]
-    inputs = [None if r.inputs is None else _dumps(r.inputs) for r in recs]
-    segments = [None if r.segment is None else _dumps(r.segment) for r in recs]
+    # msgspec has checked every value is a str, bool, int of 64 bits, float or None: orjson writes them all.
+    inputs = [None if r.inputs is None else _dumps(r.inputs).decode() for r in recs]
+    segments = [None if r.segment is None else _dumps(r.segment).decode() for r in recs]
     scores = [r.scores for r in recs]
     trace_ids = [r.trace_id or None for r in recs]
     columns = dict(zip(COLUMNS["predictions"], (
         [project] * n, [r.model for r in recs], versions, rids, ts, [received] * n, [None] * n, [None] * n,
         inputs, [0 if r.inputs is None else len(r.inputs) for r in recs],
         labels, values, [None if s is None else float(s[1]) for s in scores],
-        [None if s is None else _dumps(s) for s in scores], [r.latency_ms for r in recs],
+        [None if s is None else _dumps(s).decode() for s in scores], [r.latency_ms for r in recs],
         segments, [r.cost for r in recs], trace_ids,
         [None] * n, [None] * n,
     )))

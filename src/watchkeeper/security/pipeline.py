@@ -148,9 +148,25 @@ def redact_batch(batch: Any, privacy: Privacy, text_columns: tuple[str, ...] | N
 
 def _free_text_columns(batch: Any, plain, text_columns: tuple[str, ...] | None):
     """The columns redaction looks at: not identifiers, not known-plain JSON, and among ``text_columns`` if given."""
+    numeric = _numeric_columns(batch.kind)
     for name, col in batch.columns.items():
-        if name not in _KEEP and name not in plain and (text_columns is None or name in text_columns):
+        if name in _KEEP or name in plain or name in numeric or (text_columns is not None and name not in text_columns):
+            continue
+        if col.count(None) != len(col):  # an all-empty column (error, extra...) costs nothing
             yield col
+
+
+_NUMERIC: dict[str, frozenset[str]] = {}
+
+
+def _numeric_columns(kind: str) -> frozenset[str]:
+    """The columns of ``kind`` the store types as numbers or timestamps: never text in a validated batch."""
+    names = _NUMERIC.get(kind)
+    if names is None:
+        from ..store.schema import TABLES
+
+        names = _NUMERIC[kind] = frozenset(n for n, t in TABLES.get(kind, ()) if t in ("f64", "i32", "ts"))
+    return names
 
 
 def _redact_columns(batch: Any, r: "FastRedactor", plain, text_columns: tuple[str, ...] | None) -> int:
@@ -417,9 +433,9 @@ def scan_batch(items: list[dict[str, Any]], received_us: int | None = None) -> l
     for it in items:
         verdicts: list[tuple[Verdict, str, dict]] = []
         if it.get("input"):
-            verdicts.append((check_input(it["input"]), "input", {}))
+            verdicts.append((check_input(it["input"], pii="all"), "input", {}))
         if it.get("output"):
-            verdicts.append((check_output(it["output"], prompt=it.get("input") or None), "output", {}))
+            verdicts.append((check_output(it["output"], prompt=it.get("input") or None, pii="all"), "output", {}))
         for j, doc in enumerate(it.get("docs") or ()):
             det = scan_context(doc, source="retrieval")
             if det.flagged:
