@@ -85,7 +85,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("meta_url", None, "Metadata store URL (postgresql://...); defaults to the event store.", side="server"),
     Setting("max_body_bytes", 64 * 1024 * 1024, "Largest request body accepted, after decompression.", parse_int, "server"),
     Setting("ingest_queue", 256, "Batches waiting for the store writer before ingest answers 503.", parse_int, "server"),
-    Setting("ingest_workers", None, "Processes that decode and validate large ingest batches (auto: one per core beyond the first; 0: none).", parse_workers, "server"),
+    Setting("ingest_workers", None, "Processes that decode and validate large ingest batches (auto: one per core up to 4, none on a single core; 0: none).", parse_workers, "server"),
     Setting("ingest_fsync", False, "fsync the ingest log before acknowledging a batch (survive power loss, not only a crash).", parse_bool, "server"),
     Setting("insecure", False, "Allow running without API keys on a non-loopback address.", parse_bool, "server"),
     Setting("retention_interval", 3600.0, "Seconds between sweeps that delete events past a project's retention_days.", parse_float, "server"),
