@@ -107,3 +107,24 @@ def test_a_dead_worker_costs_no_batch(server):
     rows = _get(server.url + "/api/v1/predictions?model=churn&limit=10000")["predictions"]
     assert len([r for r in rows if r["request_id"].startswith("after")]) == 1200
     assert _get(server.url + "/health")["status"] == "ok"
+
+
+def test_workers_leave_when_the_server_is_killed(store_url):
+    srv = LiveServer(store_url, env={"WATCHKEEPER_INGEST_WORKERS": "2"}).start()
+    try:
+        assert _post(srv.url, "/api/v1/predictions", _batch("warm"))[0] == 200  # starts the pool
+        deadline = time.monotonic() + 90
+        while not _workers(srv)["ready"]:
+            assert time.monotonic() < deadline, "ingest workers did not start"
+            time.sleep(0.2)
+        children = [int(p) for p in os.popen(f"pgrep -P {srv.proc.pid}").read().split()]
+        workers = [p for p in children if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+        assert len(workers) >= 2
+    finally:
+        srv.kill()  # SIGKILL: the server cannot shut its pool down
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in alive if os.path.exists(f"/proc/{p}") and b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+    assert not alive, f"ingest workers {alive} outlived the killed server"

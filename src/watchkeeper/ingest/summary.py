@@ -33,7 +33,8 @@ def summarize(kind: str, columns: dict[str, list[Any]], rows: int) -> dict[str, 
     if kind == "predictions":
         keys = list(zip(columns["project"], columns["model"], columns["model_version"]))
         out["classes"] = Tally(zip(keys, columns["output_label"]))
-        out["errors"] = Tally(k for k, e in zip(keys, columns["error"]) if e is not None)
+        errors = columns["error"]
+        out["errors"] = Tally(k for k, e in zip(keys, errors) if e is not None) if errors.count(None) < rows else Tally()
         latency = np.array(columns["latency_ms"], dtype=float) / 1000.0  # None -> nan
         sizes = np.asarray(columns["input_size"], dtype=float)
         first = keys[0]

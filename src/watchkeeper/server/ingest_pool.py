@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence
@@ -97,7 +98,8 @@ class IngestPool:
         return None
 
     def _warm(self) -> None:
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
         try:
             for fut in [pool.submit(_warm_up) for _ in range(self.workers)]:
                 fut.result(timeout=120)
@@ -124,6 +126,17 @@ class IngestPool:
             pool, self._pool, self._ready = self._pool, None, False
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: leave when the server process is gone. A server killed with SIGKILL cannot
+    shut its pool down, and its idle workers would otherwise wait for work forever."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watchkeeper-parent-watch", daemon=True).start()
 
 
 def _warm_up() -> int:
