@@ -8,10 +8,16 @@
         return refusal
     v.allow()                # optional: record that a flagged request was let through
 
-The check runs locally (a 2 KB prompt takes about a millisecond) and never raises. When the verdict
-found something, one security event per category is queued on the SDK client (non-blocking) and
-sent by its background thread; the event's ``action`` is whatever the app decided before the send
-(``detected`` when it did not say; ``block()``/``allow()`` after the send record a follow-up event).
+The check runs locally (about a millisecond for a 2 KB prompt; see the README's security figures)
+and never raises on any text. When the verdict found something, one security event per category is
+queued on the SDK client (non-blocking) and sent by its background thread; the event's ``action`` is
+whatever the app decided before the send (``detected`` when it did not say; ``block()``/``allow()``
+after the send record a follow-up event).
+
+PII: both checks look for structured PII and secrets (e-mails, phones, cards, IBANs, national ids,
+IPs, driver licences, API keys...) by default, like server-side redaction. Person names and street
+addresses are heuristics that cost most of a PII scan, so they are looked for on request:
+``check_input(prompt, pii="all")``; ``pii=False`` skips the PII scan (attack detection still runs).
 """
 
 from __future__ import annotations
@@ -99,7 +105,11 @@ def _queue(checked: Checked, client: Any) -> None:
 def check_input(text: str, context: str | Sequence[str] | None = None, *, request_id: str | None = None,
                 trace_id: str | None = None, tenant: str | None = None, record: bool = True, client: Any = None,
                 **options: Any) -> Checked:
-    """Check a prompt (and retrieved ``context``) for injection, jailbreak, extraction, PII; record findings."""
+    """Check a prompt (and retrieved ``context``) for injection, jailbreak, extraction, PII; record findings.
+
+    ``options`` go to ``watchkeeper.security.check_input``: ``pii="structured"`` (default), ``"all"``
+    (also names and street addresses) or ``False``; ``baseline``; ``threshold``.
+    """
     c = _client(client) if record else None
     checked = Checked(_g.check_input(text, context, **options), "guard.input", request_id, trace_id, tenant, c)
     _queue(checked, c)
@@ -109,7 +119,10 @@ def check_input(text: str, context: str | Sequence[str] | None = None, *, reques
 def check_output(text: str, prompt: str | None = None, canaries: Iterable[str] = (), tool_calls: Sequence[Any] | None = None,
                  *, request_id: str | None = None, trace_id: str | None = None, tenant: str | None = None,
                  record: bool = True, client: Any = None, **options: Any) -> Checked:
-    """Check a response for leaks (canaries, system prompt), PII/secrets and obeyed injections; record findings."""
+    """Check a response for leaks (canaries, system prompt), PII/secrets and obeyed injections; record findings.
+
+    ``options`` go to ``watchkeeper.security.check_output`` (``pii`` as for ``check_input``).
+    """
     c = _client(client) if record else None
     checked = Checked(_g.check_output(text, prompt, canaries, tool_calls, **options), "guard.output", request_id,
                       trace_id, tenant, c)

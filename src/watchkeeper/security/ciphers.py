@@ -98,21 +98,25 @@ _COMMON_BY = (_mapped(_COMMON, _rot13), _mapped(_COMMON, lambda w: w.translate(_
 _BIGRAMS_BY = (_mapped(_BIGRAMS, _rot13), _mapped(_BIGRAMS, lambda w: w.translate(_ATBASH)), _mapped(_BIGRAMS, lambda w: w[::-1]))
 
 
-def letter_ciphers_ascii(text: str, add) -> None:
-    """``letter_ciphers`` for an ASCII ``text``: same spans, same order, without trial decoding."""
-    lines = text.split("\n")
-    if len(lines) > 40 or len(text) > 6000:
+def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> None:
+    """``letter_ciphers`` for an ASCII ``text``: same spans, same order, without trial decoding.
+
+    ``words``: the set of lower-cased letter runs of ``text`` (as bytes), when the caller has it.
+    """
+    if text.count("\n") >= 40 or len(text) > 6000:
         return
     # one bytes pass lower-cases the text and blanks everything but letters: each line's words
     # are then a C-speed ``split`` instead of a regular expression per line
-    blanked = text.encode("ascii").translate(_WORDS_ONLY).split(b"\n")
-    pos = 0
-    for line, lw in zip(lines, blanked):
-        start = pos
-        pos += len(line) + 1
+    raw = text.encode("ascii").translate(_WORDS_ONLY)
+    hot = _hot_words(set(raw.split()) if words is None else words)
+    # only the lines that hold a hot word can read as English once ciphered: look at those, in order
+    for start in sorted({raw.rfind(b"\n", 0, i) + 1 for w in hot for i in _word_at(raw, w)}):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
         if len(line) > 400 or len(line) < 4:
             continue
-        words = lw.split()
+        words = raw[start:end].split()
         n = len(words)
         letters = sum(map(len, words))
         if letters < 4:
@@ -136,10 +140,48 @@ def letter_ciphers_ascii(text: str, add) -> None:
                 break
 
 
+def _word_at(raw: bytes, w: bytes) -> list[int]:
+    """Where ``w`` occurs as a whole word in ``raw`` (lower-case letters, spaces and newlines only)."""
+    out = []
+    n = len(w)
+    i = raw.find(w)
+    while i >= 0:
+        if (i == 0 or raw[i - 1] in b" \n") and raw[i + n:i + n + 1] in (b"", b" ", b"\n"):
+            out.append(i)
+        i = raw.find(w, i + 1)
+    return out
+
+
+def _hot_words(words: set[bytes]) -> set[bytes]:
+    """The words that can make a line read as English once ciphered (a line without one never does).
+
+    By its words, a ciphered line must gain common words: it holds a ciphered common word that is not
+    common itself. By its letter pairs, the share of English pairs must grow by 0.35 once ciphered,
+    so some word's ciphered pairs beat its plain ones by 0.35 per pair (20 * gain >= 7 * pairs).
+    """
+    hot = words & _COMMON_GAINED
+    for w in words - _COOL:
+        if w not in _HOT:
+            plain = _word_pairs([w], 0)
+            if len(w) < 2 or not any(20 * (_word_pairs([w], k) - plain) >= 7 * (len(w) - 1) for k in (1, 2, 3)):
+                if len(_COOL) > _PAIR_CACHE_MAX:
+                    _COOL.clear()
+                _COOL.add(w)
+                continue
+            if len(_HOT) > _PAIR_CACHE_MAX:
+                _HOT.clear()
+            _HOT.add(w)
+        hot.add(w)
+    return hot
+
+
 _WORDS_ONLY = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 or c == 10 else 32 for c in range(256))
 _COMMON_B = frozenset(w.encode() for w in _COMMON)
 _COMMON_BY_B = tuple(frozenset(w.encode() for w in ws) for ws in _COMMON_BY)
 _COMMON_BY_ANY = frozenset().union(*_COMMON_BY_B)
+_COMMON_GAINED = _COMMON_BY_ANY - _COMMON_B  # ciphered common words that are not common words themselves
+_HOT: set[bytes] = set()   # words whose letter pairs some cipher makes more English (see _hot_words)
+_COOL: set[bytes] = set()  # words it does not
 _PAIR_SETS_B = tuple(frozenset(p.encode() for p in ps) for ps in (_BIGRAMS,) + _BIGRAMS_BY)
 # word -> frequent-pair counts (plain, then each cipher); words recur, so they are counted once
 _PAIR_COUNTS: tuple[dict[bytes, int], ...] = ({}, {}, {}, {})

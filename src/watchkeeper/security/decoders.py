@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import quopri
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from itertools import compress
@@ -105,9 +107,9 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     cm = class_maps(text)  # None: no gates, scan everything
     stats = _Stats(text, cm)
     if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
-        for m in _scan(_B64, text, cm and _lines_with(text, cm["b64"], b"b" * 16, b"bbbb=")):
+        for m in (_B64.finditer(text) if cm is None else _b64_matches(text, cm["b64"])):
             tok = m.group(0)[:_MAX_SPAN]
-            if not any(c.isdigit() or c.isupper() or c in "+/=" for c in tok):
+            if set(tok) <= _PLAIN_B64:  # no digit, capital, "+", "/" or "="
                 continue
             if len(tok) < 8 or tok.isdigit() or tok.isalpha() and (tok.islower() or tok.isupper()) and "=" not in tok:
                 continue
@@ -143,13 +145,13 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     if text.count("=") >= 2 and (cm is None or _two(_QP_GATE.finditer(text))):
         for m in _QP.finditer(text):
             add("qp", m.start(), m.end(), quopri.decodestring(m.group(0).encode("utf-8", "ignore")))
-    if stats.morse and (cm is None or cm.search("morse", _MORSE_GATE)):
+    if stats.morse and (cm is None or _morse_possible(cm["morse"]) and cm.search("morse", _MORSE_GATE)):
         for m in _MORSE_RE.finditer(text):
             add("morse", m.start(), m.end(), _morse(m.group(0)))
     if not text.isascii():
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
-    if stats.long16 and (cm is None or any(_b85_possible(t) and "://" not in t and not t.isalnum() for t in stats.long)):
+    if stats.long16:
         _b85_candidates(text, add, stats.long if cm is not None else None)
     if stats.nato:
         for m in _NATO_RE.finditer(text):
@@ -158,8 +160,37 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
     if cm is None:
         letter_ciphers(text, add)
     else:
-        letter_ciphers_ascii(text, add)
+        letter_ciphers_ascii(text, add, stats.words)
     return out
+
+
+_PLAIN_B64 = frozenset("abcdefghijklmnopqrstuvwxyz_-")
+
+
+def _b64_matches(text: str, view: bytes):
+    """``_B64.finditer(text)`` for ASCII text, tried only where a match can begin.
+
+    In the "b64" class view the alphabet is "b": every match is a whole run of "b" (16 or more, or
+    4 or more before "="), so the pattern is tried at the start of each such run only.
+    """
+    n = len(view)
+    i = 0
+    while i < n:
+        p = view.find(b"b" * 16, i)
+        q = view.find(b"bbbb=", i)
+        if q >= 0 and (p < 0 or q < p):
+            before = view[i:q]
+            start = q - (len(before) - len(before.rstrip(b"b")))
+        elif p >= 0:
+            start = p
+        else:
+            return
+        m = _B64.match(text, start)
+        if m is None:  # pragma: no cover - such a run always matches
+            i = start + 1
+            continue
+        yield m
+        i = m.end()  # the whole run and its "=" padding: a new run may begin right here
 
 
 def _two(it) -> bool:
@@ -231,6 +262,15 @@ def _line_spans(text: str, hits: list[int]) -> list[tuple[int, int]]:
 
 # A necessary condition on the morse class view (see textfacts.py): four morse groups.
 _MORSE_GATE = re.compile(rb"m{1,7}(?:(?: {1,3}|\s/\s|/)m{1,7}){3}")
+_MORSE_SLASH = re.compile(rb"m\s/\sm")
+
+
+def _morse_possible(view: bytes) -> bool:
+    """Two morse groups and a separator between them: what ``_MORSE_GATE`` needs, found by substring tests."""
+    return b"m m" in view or b"m  m" in view or b"m   m" in view or b"m/m" in view \
+        or b"/" in view and _MORSE_SLASH.search(view) is not None
+
+
 # Two quoted-printable escapes are a necessary condition for ``_QP`` (a literal-prefixed, fast scan).
 _QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 
@@ -238,23 +278,48 @@ _QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 class _Stats:
     """Cheap character-class facts that decide which decoders can possibly find something."""
 
-    __slots__ = ("long16", "long", "digits", "morse", "nato")
+    __slots__ = ("long16", "long", "digits", "morse", "nato", "words")
 
     def __init__(self, text: str, cm=None) -> None:
-        gated = cm is not None
+        if cm is not None:
+            self._ascii(text, cm)
+            return
         toks = text.split()
         self.long = list(compress(toks, map((16).__le__, map(len, toks))))  # exactly the matches of ``\S{16,}``
         self.long16 = bool(self.long)
-        self.digits = b"d" in cm["digits"] if gated else _DIGIT.search(text) is not None
+        self.digits = _DIGIT.search(text) is not None
         self.morse = sum(text.count(p) for p in (" .", " -", "/.", "/-", "\n.", "\n-")) >= 4 or text[:1] in ".-"
-        # ASCII (gated): ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words
-        # rules most texts out before the 27 substring counts
-        maybe = len(toks) >= 4 and (not gated or not _NATO_WORDS.isdisjoint(text.encode("ascii").translate(_LETTERS_LOWER).split()))
-        low = text.lower() if maybe else ""
+        low = text.lower() if len(toks) >= 4 else ""
         self.nato = sum(low.count(w) for w in _NATO_COMMON) >= 3
+        self.words = None
+
+    def _ascii(self, text: str, cm) -> None:
+        """The same facts for ASCII text, read off class views at C speed."""
+        # the tokens of 16 or more characters: runs of sixteen "x" in a view where white space is " "
+        view = cm.raw.translate(_SPACE_X)
+        long = []
+        i = view.find(b"x" * 16)
+        while i >= 0:
+            end = view.find(b" ", i)
+            if end < 0:
+                end = len(view)
+            long.append(text[i:end])
+            i = view.find(b"x" * 16, end)
+        self.long = long
+        self.long16 = bool(long)
+        self.digits = b"d" in cm["digits"]
+        m = cm["morse"]  # "." and "-" are "m": " ." is b" m", "/-" is b"/m"...
+        self.morse = m.count(b" m") + m.count(b"/m") + m.count(b"\nm") >= 4 or text[:1] in ".-"
+        # ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words rules most texts
+        # out before the 27 substring counts
+        self.words = set(cm.raw.translate(_LETTERS_LOWER).split())  # the lower-cased letter runs
+        self.nato = not _NATO_WORDS.isdisjoint(self.words) and len(view.split()) >= 4 \
+            and sum(text.lower().count(w) for w in _NATO_COMMON) >= 3
 
 
 _DIGIT = re.compile(r"\d")
+# ASCII white space (what ``str.split`` splits at) -> " ", everything else -> "x"
+_SPACE_X = bytes(32 if c in b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f" else 120 for c in range(256))
 # ASCII letters lower-cased, everything else a space ("X-ray" splits into "x" and "ray")
 _LETTERS_LOWER = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
 _NATO_COMMON = ("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
@@ -320,7 +385,7 @@ def _b85_candidates(text: str, add, long: list[str] | None = None) -> None:
         chars = set(tok)
         if not _b85_possible(tok, chars):
             continue  # neither alphabet fits: the loop below would skip both decoders
-        punct = len(tok) - sum(map(str.isalnum, tok))
+        punct = len(tok.encode("ascii").translate(None, _ALNUM))  # the characters that are not letters or digits
         if punct < len(tok) * 0.08:
             continue
         for fn, alphabet in ((base64.b85decode, _B85_ALPHABET), (base64.a85decode, _A85_ALPHABET)):
@@ -330,13 +395,17 @@ def _b85_candidates(text: str, add, long: list[str] | None = None) -> None:
             tries += 1
             if tries > 8:
                 return
+            plain = fn is base64.a85decode and body is tok and long is not None
+            if plain and _a85_unreadable(body):
+                continue  # what it decodes to is not UTF-8: ``add`` would drop it
             try:
-                data = _a85_plain(body) if fn is base64.a85decode and body is tok and long is not None else fn(body)
+                data = _a85_plain(body) if plain else fn(body)
             except (ValueError, binascii.Error):
                 continue
             add("base85", start, start + len(tok), data)
 
 
+_ALNUM = (string.ascii_letters + string.digits).encode("ascii")
 _MINUS33 = bytes((c - 33) % 256 for c in range(256))
 
 
@@ -352,6 +421,22 @@ def _a85_plain(tok: str) -> bytes:
         out += acc.to_bytes(4, "big")
     padding = 4 - len(data) % 5
     return bytes(out[:-padding] if padding else out)
+
+
+def _a85_unreadable(tok: str) -> bool:
+    """True when the first four bytes ``_a85_plain(tok)`` gives (kept whole: ``tok`` spans two or more
+    groups) are not valid UTF-8, or overflow: then the whole decoding is not readable text."""
+    if len(tok) < 6:
+        return False
+    v = tok[:5].encode("ascii").translate(_MINUS33)
+    acc = (((v[0] * 85 + v[1]) * 85 + v[2]) * 85 + v[3]) * 85 + v[4]
+    if acc > 0xFFFFFFFF:
+        return True  # _a85_plain raises: nothing is added
+    try:
+        codecs.utf_8_decode(acc.to_bytes(4, "big"), "strict", False)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _located(text: str, toks: list[str]):

@@ -22,7 +22,7 @@ from typing import Callable
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
-from .prefilter import holds, text_keys, text_words
+from .prefilter import holds, key_sets, text_keys, text_words
 from . import textfacts
 from .trigger import TriggerIndex
 
@@ -163,19 +163,20 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
     return det
 
 
-_INDEXES: dict[int, tuple[TriggerIndex, dict[str, Feature]]] = {}
+_INDEXES: dict[int, tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]] = {}
 
 
-def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature]]:
+def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]:
     got = _INDEXES.get(id(features))
     if got is None:
-        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features})
+        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features},
+                                        {f.name: key_sets(f.needs) for f in features})
     return got
 
 
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit]) -> None:
     boost = 0.1 if view != "text" and view != "leet" else 0.0
-    index, by_name = _index(features)
+    index, by_name, key_gates = _index(features)
     words = text_words(view_text) if textfacts.ENABLED else None
     keys = text_keys(view_text, words) if textfacts.ENABLED else None
     seen: dict[str, bool] = {}  # substring tests already made on this view
@@ -183,9 +184,15 @@ def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[
     def worth_a_search(name: str) -> bool:
         if view == "leet" and name in hits:
             return False  # an unboosted view cannot outweigh the hit the plain text already gave
+        for ks in key_gates[name]:  # a word every match needs is missing: decided by a set test
+            if ks.isdisjoint(keys):
+                return False
         f = by_name[name]
-        # a literal piece every match needs may be missing (see prefilter.py)
-        return not f.needs or holds(f.needs, view_text, seen, keys)
+        if not f.opens(view_text):
+            return False  # anchored at the start, which holds none of its first words
+        # a literal piece every match needs may be missing (see prefilter.py); not worth testing for
+        # patterns whose search only looks for rare literals in windows
+        return not f.needs or f.quick or holds(f.needs, view_text, seen, keys)
 
     keep = worth_a_search if textfacts.ENABLED else None
     for name, positions in index.candidates(view_text, words, keep).items():
@@ -217,13 +224,16 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
         add("homoglyph", "jailbreak", 0.65 if n.homoglyph_words >= 2 else 0.5)
     if n.in_word_invisible or n.bidi or n.controls:
         add("invisible_chars", "jailbreak", 0.55)
-    stripped = len("".join(raw.split())) or 1
+    # characters that are not white space (ASCII: deleted at C speed, the same count as split and join)
+    stripped = (len(raw.encode("ascii").translate(None, _ASCII_SPACE)) if raw.isascii()
+                else len("".join(raw.split()))) or 1
     covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
     opaque = opaque_share(raw)
     words = n.text.split()
-    # only words with a digit can be leet tokens: the others are dropped at C speed before the regex
+    # only words with a digit can be leet tokens: the others are dropped at C speed before the regex;
+    # the share only matters from 0.3 up, and it cannot reach that with fewer digits than 0.3 per word
     leet_share = sum(map(bool, map(_LEET_TOKEN.fullmatch, filterfalse(str.isalpha, words)))) / len(words) \
-        if words and n.leet is not None else 0.0
+        if words and n.leet is not None and _digit_count(n.text) >= 0.3 * len(words) else 0.0
     request = "decode_request" in hits or "decode_secure_msg" in hits
     tail = _ASK_MEANING.split(n.text, maxsplit=1)[-1].strip() if "mean" in n.text else ""
     payload = 0 < len(tail) <= 80 and englishness(tail) < 0.34 or bool(decoded) or opaque >= 0.3 or n.zalgo_marks >= 3 or leet_share >= 0.3 or n.invisible_run >= 8
@@ -238,6 +248,17 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
         rebuilt = _rebuild_hidden(raw)
         if rebuilt:
             add("letter_puzzle", "jailbreak", 0.6, rebuilt)
+
+
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``str.split`` splits ASCII text at
+
+
+def _digit_count(text: str) -> int:
+    """How many characters of ``text`` are digits (``\\d``); ASCII text is counted at C speed."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, b"0123456789"))
+    return sum(map(str.isdecimal, text))
 
 
 _ASK_MEANING = re.compile(r"\bwhat does (?:this|that|it) mean\?")

@@ -7,9 +7,17 @@
 
 ``check_input`` runs the injection/jailbreak/extraction detectors (and, when given, the retrieved
 ``context`` and an ``AnomalyBaseline``); ``check_output`` looks for canaries, system-prompt
-leakage, PII and secrets, and signs that an injection was obeyed. ``scan_record`` maps a JSONL
-record to the plain dict the CLI prints and the server stores. ``events_from_verdict`` turns a
-verdict into :class:`SecurityEvent` rows whose evidence is already redacted.
+leakage, PII and secrets, and signs that an injection was obeyed.
+
+Both look for PII with ``pii="structured"`` by default: e-mails, phones, cards, IBANs, SSNs and other
+national ids, IPs, driver licences and secrets, like server-side redaction. ``pii="all"`` adds person
+names and street addresses (heuristics, and most of the cost of a PII scan: five sixths of it on a
+2 KB prompt of names and e-mails); ``pii=False`` skips the PII scan. So a response whose only PII is a
+name is flagged with ``"all"`` only.
+
+``scan_record`` maps a JSONL record to the plain dict the CLI prints and the server stores (with
+``pii="all"``: offline scans report names too). ``events_from_verdict`` turns a verdict into
+:class:`SecurityEvent` rows whose evidence is already redacted.
 """
 
 from __future__ import annotations
@@ -25,17 +33,29 @@ from .anomaly import AnomalyBaseline
 from .output import accepted_injection, find_canaries, forbidden_calls, prompt_overlap
 from .patterns import INPUT_FEATURES
 from .prefilter import holds, text_keys
-from .pii import SECRET_TYPES, find_pii, redact
+from .pii import PII_TYPES, SECRET_TYPES, find_pii, redact
 from .tools import SequenceBaseline, ToolPolicy, check_calls
 
 __all__ = ["Verdict", "SecurityEvent", "check_input", "check_output", "scan_record", "events_from_verdict", "safe_evidence",
-           "THRESHOLD"]
+           "THRESHOLD", "STRUCTURED_PII"]
 
 THRESHOLD = _det.THRESHOLD
 _PII_SCORE_INPUT = 0.3    # personal data in a prompt is worth knowing, not an attack
 _PII_SCORE_OUTPUT = 0.55  # personal data the model volunteers is a finding
 _SECRET_SCORE = 0.8
 _EXFIL_OUTPUT = tuple(f for f in INPUT_FEATURES if f.name in ("md_image_exfil", "url_placeholder", "xss"))
+STRUCTURED_PII = (PII_TYPES - {"person", "address"}) | SECRET_TYPES  # what ``pii="structured"`` looks for
+_PII_OPTIONS = {"structured": STRUCTURED_PII, True: STRUCTURED_PII, "all": None}
+
+
+def _pii_types(pii: bool | str | None) -> frozenset[str] | None | bool:
+    """The ``types`` argument of ``find_pii`` for a ``pii`` option; False: no PII scan."""
+    if pii is False or pii is None or pii == "off":
+        return False
+    try:
+        return _PII_OPTIONS[pii]
+    except (KeyError, TypeError):
+        raise ValueError(f"pii has value {pii!r}. Expected one of: 'structured' (or True), 'all', False.") from None
 
 
 @dataclass
@@ -121,8 +141,14 @@ def _pii_details(spans: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def check_input(text: str, context: str | Sequence[str] | None = None, *, baseline: AnomalyBaseline | None = None,
-                threshold: float = THRESHOLD, pii: bool = True) -> Verdict:
-    """Check a user prompt (and optional retrieved ``context``) for attacks, secrets and PII. Never raises."""
+                threshold: float = THRESHOLD, pii: bool | str = "structured") -> Verdict:
+    """Check a user prompt (and optional retrieved ``context``) for attacks, secrets and PII.
+
+    ``pii``: ``"structured"`` (the default; ``True`` means the same) looks for e-mails, phones, cards,
+    IBANs, national ids, IPs and secrets; ``"all"`` also for person names and street addresses (slower);
+    ``False`` skips the PII scan. Never raises on any ``text`` (a bad ``pii`` option is a ValueError).
+    """
+    types = _pii_types(pii)
     text = text if isinstance(text, str) else ("" if text is None else str(text))
     cat_scores: dict[str, float] = {}
     details: dict[str, Any] = {}
@@ -146,14 +172,14 @@ def check_input(text: str, context: str | Sequence[str] | None = None, *, baseli
         a = baseline.score(text)
         details["anomaly"] = {"score": a, "top": [[k, round(z, 2)] for k, z in baseline.explain(text)]} if a else {"score": 0.0}
         _add(cat_scores, "anomaly", a)
-    spans = _pii(text, details, cat_scores, _PII_SCORE_INPUT) if pii else []
+    spans = _pii(text, details, cat_scores, _PII_SCORE_INPUT, types) if types is not False else []
     return _finish(cat_scores, details, evidence, spans, threshold)
 
 
 def _pii(text: str, details: dict[str, Any], cat_scores: dict[str, float], pii_score: float,
-         exclude: set[str] | None = None) -> list[dict[str, Any]]:
+         types: frozenset[str] | None, exclude: set[str] | None = None) -> list[dict[str, Any]]:
     try:
-        spans = find_pii(text)
+        spans = find_pii(text, types)
     except Exception as exc:  # pragma: no cover - defensive: PII scan must not break a request
         details["pii"] = {"error": f"{type(exc).__name__}: {exc}"}
         return []
@@ -172,8 +198,12 @@ def check_output(text: str, prompt: str | None = None, canaries: Iterable[str] =
                  *, system_prompt: str | None = None, injection_actions: Iterable[str] = (),
                  forbidden_tools: Iterable[str] = (), allowed_tools: Iterable[str] | None = None,
                  policy: ToolPolicy | None = None, sequence_baseline: SequenceBaseline | None = None,
-                 threshold: float = THRESHOLD) -> Verdict:
-    """Check a model response for leaks, PII/secrets and obeyed injections. Never raises."""
+                 threshold: float = THRESHOLD, pii: bool | str = "structured") -> Verdict:
+    """Check a model response for leaks, PII/secrets and obeyed injections. Never raises on any ``text``.
+
+    ``pii`` as for ``check_input``: PII the ``prompt`` already held is not blamed on the response.
+    """
+    types = _pii_types(pii)
     text = text if isinstance(text, str) else ("" if text is None else str(text))
     cat_scores: dict[str, float] = {}
     details: dict[str, Any] = {}
@@ -219,8 +249,12 @@ def check_output(text: str, prompt: str | None = None, canaries: Iterable[str] =
             details["tool_calls"] = [i.to_dict() for i in issues[:20]]
             sev = max({"low": 0.3, "medium": 0.5, "high": 0.85}.get(i.severity, 0.3) for i in issues)
             _add(cat_scores, "tool_misuse", sev)
-    exclude = {prompt[s["start"]:s["end"]] for s in find_pii(prompt)} if isinstance(prompt, str) and prompt else None
-    spans = _pii(text, details, cat_scores, _PII_SCORE_OUTPUT, exclude)
+    if types is False:
+        spans = []
+    else:
+        exclude = ({prompt[s["start"]:s["end"]] for s in find_pii(prompt, types)}
+                   if isinstance(prompt, str) and prompt else None)
+        spans = _pii(text, details, cat_scores, _PII_SCORE_OUTPUT, types, exclude)
     return _finish(cat_scores, details, evidence, spans, threshold)
 
 
@@ -233,12 +267,12 @@ def scan_record(record: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise TypeError(f"scan_record() needs a dict, got {type(record).__name__}")
     if "text" in record and not ("prompt" in record or "response" in record):
-        return check_input(_as_text(record["text"])).to_dict()
+        return check_input(_as_text(record["text"]), pii="all").to_dict()
     prompt = _as_text(record.get("prompt"))
     response = _as_text(record.get("response"))
-    vin = check_input(prompt) if prompt else Verdict()
+    vin = check_input(prompt, pii="all") if prompt else Verdict()
     vout = check_output(response, prompt=prompt, canaries=record.get("canaries") or (),
-                        tool_calls=record.get("tool_calls")) if response else Verdict()
+                        tool_calls=record.get("tool_calls"), pii="all") if response else Verdict()
     score = max(vin.score, vout.score)
     details = {f"input.{k}": v for k, v in vin.detectors.items()}
     details.update({f"output.{k}": v for k, v in vout.detectors.items()})

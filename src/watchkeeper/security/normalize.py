@@ -166,7 +166,7 @@ def normalize(text: str) -> Normalized:
                 parts.append((a, b))
             last = b
         if fast:
-            n.leet = "\n".join(_leet_mapped(low[a:b], classes[a:b]) for a, b in parts)
+            n.leet = "\n".join(_leet_part(low, classes, a, b, spans) for a, b in parts)
         else:
             n.leet = "\n".join(leet_to_ascii(low[a:b]) for a, b in parts)
     return n
@@ -202,6 +202,41 @@ def _leet_spans(low: str, classes: bytes) -> list[tuple[int, int]]:
         if classes.find(b"a", start, end) >= 0 and classes.find(b"d", start, end) >= 0:
             spans.extend(m.span() for m in _LEET_WORD.finditer(low, start, end + 1))
     return spans
+
+
+def _leet_part(low: str, classes: bytes, a: int, b: int, spans: list[tuple[int, int]]) -> str:
+    """``_leet_mapped(low[a:b], classes[a:b])``, reusing ``spans`` (those of the whole text) inside the part.
+
+    A leet word depends only on the run of leet characters around it and the characters on either
+    side, so a run with its neighbours inside the part reads the same there; only the part's first
+    and last runs (which the cut may shorten) are looked at again.
+    """
+    part, pc = low[a:b], classes[a:b]
+    head = pc.find(b" ")  # the first run ends here
+    if head < 0:
+        return _leet_mapped(part, pc)
+    tail = pc.rfind(b" ") + 1  # the last run starts here
+    own = _run_spans(part, pc, 0, head) + [(s - a, e - a) for s, e in spans if a + head < s and e < a + tail]
+    own += _run_spans(part, pc, tail, len(pc))
+    return _mapped(part, own)
+
+
+def _run_spans(part: str, classes: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The ``_LEET_WORD`` spans in the run ``start:end`` (as ``_leet_spans`` finds them)."""
+    if start < end and classes.find(b"a", start, end) >= 0 and classes.find(b"d", start, end) >= 0:
+        return [m.span() for m in _LEET_WORD.finditer(part, start, end + 1)]
+    return []
+
+
+def _mapped(part: str, spans: list[tuple[int, int]]) -> str:
+    out: list[str] = []
+    pos = 0
+    for a, b in spans:
+        out.append(part[pos:a])
+        out.append(part[a:b].translate(_LEET))
+        pos = b
+    out.append(part[pos:])
+    return "".join(out)
 
 
 def _leet_mapped(part: str, classes: bytes) -> str:

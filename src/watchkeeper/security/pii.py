@@ -22,6 +22,7 @@ from typing import Any
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
 from . import textfacts
 from .piigates import FIRST_NAMES_B, STRONG_CUE_WORDS, PiiGates, pii_gates
+from .textfacts import class_maps
 
 __all__ = [
     "find_pii", "redact", "redact_value", "luhn_valid", "iban_valid",
@@ -71,8 +72,11 @@ _SECRET_GATES: dict[str, tuple[tuple[str, ...], bool]] = {  # kind -> (needles, 
     "bearer_token": (("bearer",), True),
     "generic_secret": (("key", "secret", "token", "pass", "pwd"), True),
 }
-_DIGIT_RUN = re.compile(r"\d+")
 _WINDOW = 90  # characters of context kept around digits for the number-shaped patterns
+_AWS_CUE = re.compile("A(?:" + "|".join(n[1:] for n in _SECRET_GATES["aws_access_key"][0]) + ")")  # one scan, not eight
+_SECRET_CHAR = {"private_key": "-", "aws_access_key": "A", "github_token": "_", "openai_key": "-", "stripe_key": "_",
+                "google_api_key": "A", "jwt": "J"}
+_DIGIT_CLUSTER = re.compile(r"\d+(?:\D{1,%d}\d+)*" % (2 * _WINDOW))  # runs of digits whose windows overlap
 _EMAIL = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?)\b")
@@ -198,7 +202,11 @@ def iban_valid(value: str) -> bool:
 
 
 def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[dict[str, Any]]:
-    """Return non-overlapping PII and secret spans ``{"type", "start", "end"}`` sorted by start."""
+    """Return non-overlapping PII and secret spans ``{"type", "start", "end"}`` sorted by start.
+
+    ``types``: keep only spans of these types (the same spans as the full scan, filtered). The name
+    and street-address heuristics, most of the cost, only run when ``person`` / ``address`` are asked for.
+    """
     if not isinstance(text, str) or not text:
         return []
     found: list[tuple[int, int, str]] = []
@@ -208,37 +216,77 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     for kind, pat in _SECRETS:
         needles, lowered = _SECRET_GATES[kind]
         hay = low if lowered else text
-        if any(n in hay for n in needles):
+        common = _SECRET_CHAR.get(kind)  # a character every needle holds: one fast test rules them all out
+        if common is not None and common not in hay:
+            continue
+        if (_AWS_CUE.search(hay) is not None) if kind == "aws_access_key" else any(n in hay for n in needles):
             for m in (_generic_secrets(pat, text, low) if fast and kind == "generic_secret" else pat.finditer(text)):
                 add((m.start(), m.end(), kind))
     at = text.find("@")
     while at >= 0:
         a, b = max(0, at - 70), min(len(text), at + 260)
-        for m in _EMAIL.finditer(text, a, b):
+        for m in _emails(text, a, b):
             add((m.start(), m.end(), "email"))
         at = text.find("@", b)
     windows = _digit_windows(text)
-    g = pii_gates(text, low, windows)  # which scans can find something; None: run them all
-    addresses = _ADDRESS if g is None else tuple(p for p, ok in zip(_ADDRESS, (g.address, g.military, g.unit)) if ok)
+    names = types is None or "person" in types
+    # Names and addresses are heuristics, and the slow part: they only run when asked for, except that an
+    # address outranks a phone number it overlaps, so addresses are looked for whenever a phone was found.
+    places = types is None or "address" in types
+    g = pii_gates(text, low, windows, names, places)  # which scans can find something; None: run them all
     for a, b in windows:
         _structured(text, add, a, b, g)
         if ":" in text and (g is None or g.ipv6):
             for m in _IPV6.finditer(text, a, b):
                 if _is_ip(m.group(0)):
                     add((m.start(), m.end(), "ip"))
-        for pat in addresses:
-            for m in pat.finditer(text, a, b):
-                add((m.start(), m.end(), "address"))
-        _street_numbers(text, add, a, b)
-        if g is None or g.sandwich:
-            for m in _ADDRESS_SANDWICH.finditer(text, a, b):
-                if not _looks_like_year_list(m.group(0).split()[0]):
-                    add((m.start(), m.end(), "address"))
-    _names(text, add, g)
+        if places:
+            _addresses(text, add, a, b, g)
+    if not places and "phone" in types and any(s[2] == "phone" for s in found):
+        if g is not None:
+            g.add_places(low, windows, class_maps(text))
+        for a, b in windows:
+            _addresses(text, add, a, b, g)
+    if names:
+        _names(text, add, g)
     spans = _resolve(found)
     if types is not None:
         spans = [s for s in spans if s[2] in types]
     return [{"type": t, "start": a, "end": b} for a, b, t in spans]
+
+
+def _addresses(text: str, add, a: int, b: int, g: PiiGates | None) -> None:
+    """Street addresses in the digit window ``a:b`` (every address holds a number)."""
+    for pat, ok in zip(_ADDRESS, (True, True, True) if g is None else (g.address, g.military, g.unit)):
+        if ok:
+            for m in pat.finditer(text, a, b):
+                add((m.start(), m.end(), "address"))
+    _street_numbers(text, add, a, b)
+    if g is None or g.sandwich:
+        for m in _ADDRESS_SANDWICH.finditer(text, a, b):
+            if not _looks_like_year_list(m.group(0).split()[0]):
+                add((m.start(), m.end(), "address"))
+
+
+def _emails(text: str, a: int, b: int):
+    """``_EMAIL.finditer(text, a, b)``.
+
+    A match holds one "@" and, before it, 1-64 characters of the local part's alphabet; so no match
+    starts before the run of those characters that ends at the next "@", and the search starts there.
+    """
+    pos = a
+    at = text.find("@", a, b)
+    while at >= 0:
+        run = len(text[max(pos, at - 64):at]) - len(text[max(pos, at - 64):at].rstrip(_LOCAL_CHARS))
+        m = _EMAIL.search(text, at - run, b)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
+        at = text.find("@", pos, b)
+
+
+_LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
 
 
 def _generic_secrets(pat: re.Pattern[str], text: str, low: str):
@@ -271,21 +319,21 @@ def _occurrences(hay: str, needle: str) -> list[int]:
 
 
 def _digit_windows(text: str) -> list[tuple[int, int]]:
-    """Merged ranges of text around runs of digits: every number-shaped identifier lies inside one."""
-    out: list[tuple[int, int]] = []
+    """Merged ranges of text around runs of digits: every number-shaped identifier lies inside one.
+
+    Two runs' windows merge when at most ``2 * _WINDOW`` other characters separate the runs, so one
+    match of ``_DIGIT_CLUSTER`` is one merged window.
+    """
+    if text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == len(text):
+        return []  # no digit at all
     n = len(text)
-    for m in _DIGIT_RUN.finditer(text):
-        a, b = max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
+    return [(max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)) for m in _DIGIT_CLUSTER.finditer(text)]
 
 
 def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:
     b = len(text) if b is None else b
-    for m in (_IBAN.finditer(text, a, b) if g is None or g.iban else ()):
+    ibans = _IBAN.finditer(text, a, b) if g is None else _at_shape(_IBAN, text, g.digits, b"aadd", a, b) if g.iban else ()
+    for m in ibans:
         s = m.group(0)
         while s and not iban_valid(s) and " " in s:
             s = s.rsplit(" ", 1)[0]  # a trailing word may have been swallowed
@@ -309,6 +357,20 @@ def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | 
             add((m.start(), m.end(), "phone"))
     for m in (_PHONE_CTX.finditer(text, a, b) if g is None or g.phone_ctx else ()):
         add((m.start(1), m.end(1), "phone"))
+
+
+def _at_shape(rx: re.Pattern[str], text: str, view: bytes, shape: bytes, a: int, b: int):
+    """``rx.finditer(text, a, b)`` for a pattern whose every match begins where the class ``view``
+    holds ``shape``: the pattern is only tried there (ASCII text)."""
+    end = a
+    i = view.find(shape, a, b)
+    while i >= 0:
+        if i >= end:
+            m = rx.match(text, i, b)
+            if m is not None:
+                yield m
+                end = m.end()
+        i = view.find(shape, i + 1, b)
 
 
 def _looks_like_year_list(s: str) -> bool:

@@ -39,21 +39,25 @@ class PiiGates:
     """Which PII scans can possibly find something in one text."""
 
     __slots__ = ("iban", "card", "ssn", "ipv4", "dl", "nino", "phone", "phone_ctx", "ipv6", "address", "military",
-                 "unit", "sandwich", "strong_cue", "weak_cue", "words", "lwords")
+                 "unit", "sandwich", "strong_cue", "weak_cue", "words", "lwords", "digits")
 
-    def __init__(self, text: str, low: str, windows: list[tuple[int, int]], cm: ClassMaps | None = None) -> None:
+    def __init__(self, text: str, low: str, windows: list[tuple[int, int]], cm: ClassMaps | None = None,
+                 names: bool = True, places: bool = True) -> None:
         cm = class_maps(text) if cm is None else cm
         assert cm is not None
-        # the runs of ASCII letters (the words ``[A-Za-z]+`` finds), as bytes, as written and lower-cased
-        self.words = words = set(cm.raw.translate(_LETTERS).split())
-        self.lwords = lwords = set(cm.raw.translate(_LETTERS_LOWER).split())
-        self.strong_cue = not STRONG_CUE_WORDS.isdisjoint(lwords)
-        self.weak_cue = not FIRST_NAMES_B.isdisjoint(words)
+        self.digits = cm["digits"]  # the "digits" class view (see textfacts.py)
         if not windows:  # no digits: find_pii runs none of the number-shaped scans
             for name in _NUMBER_SHAPED:
                 setattr(self, name, False)
+        # the runs of ASCII letters (the words ``[A-Za-z]+`` finds), as bytes, as written and lower-cased;
+        # only the name scans and the street-word gate need them
+        self.words = words = set(cm.raw.translate(_LETTERS).split()) if names else set()
+        self.lwords = set(cm.raw.translate(_LETTERS_LOWER).split()) if names or places and windows else set()
+        self.strong_cue = names and not STRONG_CUE_WORDS.isdisjoint(self.lwords)
+        self.weak_cue = names and not FIRST_NAMES_B.isdisjoint(words)
+        if not windows:
             return
-        d = cm["digits"]
+        d = self.digits
         self.iban = b"aadd" in d
         self.card = _CARD.search(d) is not None
         self.ssn = b"ddd-dd-dddd" in d or b"ddd dd dddd" in d
@@ -62,11 +66,34 @@ class PiiGates:
         self.nino = _NINO.search(cm["upper"]) is not None
         self.phone = _PHONE.search(d) is not None
         self.phone_ctx = b"ddddddd" in d and any(w in low for w in _PHONE_WORDS)
-        self.ipv6 = ":" in text and cm.has("hex", b"n:", b"h:") and cm.has("hex", b":n", b":h")
-        self.address = not _STREET_B.isdisjoint(lwords) or _street_word_at_edge(low, windows)
+        self.ipv6 = ":" in text and _hex_colon(text, cm)
+        if places:
+            self.add_places(low, windows, cm)
+
+    def add_places(self, low: str, windows: list[tuple[int, int]], cm: ClassMaps) -> None:
+        """The gates of the street-address scans (made only when addresses are looked for)."""
+        if not self.lwords:
+            self.lwords = set(cm.raw.translate(_LETTERS_LOWER).split())
+        self.address = not _STREET_B.isdisjoint(self.lwords) or _street_word_at_edge(low, windows)
         self.military = "apo" in low or "fpo" in low or "dpo" in low
         self.unit = "apt" in low or "apartment" in low or "suite" in low or "ste." in low
         self.sandwich = _SANDWICH.search(cm["upper"]) is not None
+
+
+_HEX_CHARS = frozenset("0123456789abcdefABCDEF")
+
+
+def _hex_colon(text: str, cm: ClassMaps) -> bool:
+    """A hex digit, ":" and a hex digit or ":" in a row: what every IPv6 match holds (its first two groups)."""
+    if text.count(":") > 32:  # many colons (JSON, logs): one pass over the hex class view instead
+        return cm.has("hex", b"n:", b"h:") and cm.has("hex", b":n", b":h")
+    n = len(text)
+    i = text.find(":", 1)
+    while 0 < i < n - 1:
+        if text[i - 1] in _HEX_CHARS and (text[i + 1] in _HEX_CHARS or text[i + 1] == ":"):
+            return True
+        i = text.find(":", i + 1)
+    return False
 
 
 def _street_word_at_edge(low: str, windows: list[tuple[int, int]]) -> bool:
@@ -82,12 +109,15 @@ def _street_word_at_edge(low: str, windows: list[tuple[int, int]]) -> bool:
     return False
 
 
-def pii_gates(text: str, low: str, windows: list[tuple[int, int]]) -> PiiGates | None:
-    """Gates for ``text`` (ASCII only), or None: scan with every pattern."""
+def pii_gates(text: str, low: str, windows: list[tuple[int, int]], names: bool = True,
+              places: bool = True) -> PiiGates | None:
+    """Gates for ``text`` (ASCII only), or None: scan with every pattern. ``names=False``: the name
+    scans will not run (their gates say so); ``places=False``: the address gates are left for
+    ``add_places`` (call it before scanning for addresses)."""
     cm = class_maps(text)
     if cm is None:
         return None
-    return PiiGates(text, low, windows, cm)
+    return PiiGates(text, low, windows, cm, names, places)
 
 
 # -- one text, every structured type -------------------------------------------------------------

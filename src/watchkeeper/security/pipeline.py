@@ -432,7 +432,7 @@ def scan_batch(items: list[dict[str, Any]], received_us: int | None = None) -> l
     received = received_us if received_us is not None else int(time.time() * 1_000_000)
     for it in items:
         verdicts: list[tuple[Verdict, str, dict]] = []
-        if it.get("input"):
+        if it.get("input"):  # off the request path: names and addresses too, as before the guard's default changed
             verdicts.append((check_input(it["input"], pii="all"), "input", {}))
         if it.get("output"):
             verdicts.append((check_output(it["output"], prompt=it.get("input") or None, pii="all"), "output", {}))

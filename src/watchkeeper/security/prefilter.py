@@ -13,7 +13,12 @@ A piece is confirmed with ``in``, at C speed but still a scan of the text. Most 
 out before that by a set operation: a piece holds words between word boundaries (``\\b``, spaces,
 punctuation), and a piece whose key (its longest such word, or a word start or end) is not among
 the text's keys (``text_keys``: its runs of ASCII letters, split at every other character) cannot
-occur in the text.
+occur in the text. ``key_sets(req)`` gives those set tests alone, to try before ``holds``; a piece
+already looked for in vain rules out the longer pieces that begin or end with it.
+
+``starts(pattern)`` and ``anchored_starts(pattern)`` read the literals every match *begins* with
+(after ``^`` and white space for the second): ``patterns.Feature`` tries its pattern only where one
+of them occurs.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser as _p  # type: ignore[attr-defined]
 
-__all__ = ["Requirement", "requirement", "holds", "text_keys", "text_words"]
+__all__ = ["Requirement", "requirement", "holds", "key_sets", "text_keys", "text_words", "starts", "anchored_starts"]
 
 # A requirement is a tuple of clauses, all of which must hold: a _Pieces (one literal must occur)
 # or an _Alt (a tuple of alternative requirements, one of which must hold).
@@ -49,6 +54,7 @@ class _Pieces:
 
     def __init__(self, marked: list[str]) -> None:
         self.texts = tuple(sorted({m.replace(_EDGE, "") for m in marked}))
+        _ALL_PIECES.update(self.texts)
         self.keyless: list[str] = []  # ASCII strings with no key: always confirmed with ``in``
         self.non_ascii: list[str] = []  # confirmed with ``in`` in non-ASCII text; cannot occur in ASCII text
         self.by_key: dict[bytes, list[str]] = {}
@@ -110,6 +116,7 @@ def _runs(marked: str):
 _STARTS: dict[bytes, list[bytes]] = {}
 _ENDS: dict[bytes, list[bytes]] = {}
 _MEMO: dict[bytes, tuple[bytes, ...]] = {}
+_KEYLESS: set[bytes] = set()  # words known to carry no registered start or end (most of them)
 
 
 def _register(key: bytes) -> None:
@@ -122,6 +129,7 @@ def _register(key: bytes) -> None:
     if run not in bucket:
         bucket.append(run)
         _MEMO.clear()  # remembered words were checked against fewer keys
+        _KEYLESS.clear()
 
 
 def _word_keys(w: bytes) -> tuple[bytes, ...]:
@@ -129,9 +137,13 @@ def _word_keys(w: bytes) -> tuple[bytes, ...]:
     if got is None:
         got = tuple([r + b"\x01" for r in _STARTS.get(w[:3], ()) if w.startswith(r)]
                     + [b"\x01" + r for r in _ENDS.get(w[-3:], ()) if w.endswith(r)])
-        if len(_MEMO) >= _MAX_MEMO:
+        if len(_MEMO) + len(_KEYLESS) >= _MAX_MEMO:
             _MEMO.clear()
-        _MEMO[w] = got
+            _KEYLESS.clear()
+        if got:
+            _MEMO[w] = got
+        else:
+            _KEYLESS.add(w)
     return got
 
 
@@ -158,7 +170,7 @@ def text_keys(text: str, words: set[bytes] | None = None) -> set[bytes]:
     keys = set(words)
     if non_ascii:
         keys.add(_NON_ASCII)
-    for w in words:
+    for w in words - _KEYLESS:  # most words carry no key but themselves: dropped at C speed
         extra = _MEMO.get(w)
         if extra is None:
             extra = _word_keys(w)
@@ -178,6 +190,170 @@ def requirement(pattern: re.Pattern[str]) -> Requirement:
     if exact is not None:
         clauses = [frozenset(exact)]
     return _clean(clauses)
+
+
+def starts(pattern: re.Pattern[str], limit: int = 64) -> tuple[tuple[str, ...], bool] | None:
+    """The literal strings one of which begins every match of ``pattern``, and whether a match may
+    also begin with ``^`` (then only at the start of the text); None when the walk cannot tell.
+
+    A regular expression that only looks for these strings finds every position where ``pattern``
+    can match, several times faster than the pattern itself (see ``Feature._scan``).
+    """
+    if pattern.flags & (re.IGNORECASE | re.MULTILINE) or not isinstance(pattern.pattern, str):
+        return None
+    try:
+        entries = _openings(list(_p.parse(pattern.pattern, pattern.flags)), limit)
+    except Exception:  # pragma: no cover - an unknown parse shape
+        return None
+    if entries is None:
+        return None
+    texts = tuple(sorted({t for t, _, at_start in entries if not at_start}))
+    if not texts or any(t == "" or len(t) == 1 and t.isalnum() for t in texts):
+        return None  # a match may begin anywhere, or with a single common character
+    return texts, any(at_start for _, _, at_start in entries)
+
+
+def anchored_starts(pattern: re.Pattern[str], limit: int = 64) -> tuple[str, ...] | None:
+    """For a pattern whose every match begins at the start of the text (``^``, then optional ``\\s*``):
+    the literal strings one of which follows that white space; None for any other pattern.
+
+    Such a pattern cannot match a text that does not begin (after white space) with one of them.
+    """
+    if pattern.flags & (re.IGNORECASE | re.MULTILINE) or not isinstance(pattern.pattern, str):
+        return None
+    try:
+        top = list(_p.parse(pattern.pattern, pattern.flags))
+    except Exception:  # pragma: no cover - an unknown parse shape
+        return None
+    branches = [list(b) for b in top[0][1][1]] if len(top) == 1 and top[0][0] is _c.BRANCH else [top]
+    out: list[str] = []
+    for seq in branches:
+        if not seq or seq[0] not in ((_c.AT, _c.AT_BEGINNING), (_c.AT, _c.AT_BEGINNING_STRING)):
+            return None
+        got = _after_start(seq[1:], limit)
+        if got is None:
+            return None
+        out.extend(got)
+    entries = _shrink([(t, False, False) for t in dict.fromkeys(out)], limit)
+    return None if entries is None else tuple(sorted(t for t, _, _ in entries))
+
+
+def _after_start(rest: list, limit: int) -> list[str] | None:
+    """The literal openings of ``rest`` (what follows ``^``) once a leading ``\\s*`` is skipped."""
+    if rest and rest[0][0] is _c.BRANCH:  # ``^(?:\s*a|\s*b)...``: each way on its own
+        out: list[str] = []
+        for alt in rest[0][1][1]:
+            got = _after_start(list(alt) + rest[1:], limit)
+            if got is None:
+                return None
+            out.extend(got)
+        return out
+    if rest and rest[0][0] in _REPEATS and rest[0][1][0] == 0 \
+            and list(rest[0][1][2]) == [(_c.IN, [(_c.CATEGORY, _c.CATEGORY_SPACE)])]:
+        rest = rest[1:]  # ``\s*``: the literal follows the text's leading white space
+    entries = _openings(rest, limit)
+    if entries is None or any(t == "" or t[0].isspace() or s for t, _, s in entries):
+        return None
+    return [t for t, _, _ in entries]
+
+
+def _openings(items: list, limit: int) -> list[tuple[str, bool, bool]] | None:
+    """(literal prefix, still open, only at the text's start) for each way a sequence can begin.
+
+    An open prefix is everything the sequence consumed so far (what follows extends it); a closed one
+    stops at the first item that is not a literal.
+    """
+    cur: list[tuple[str, bool, bool]] = [("", True, False)]
+    for op, av in items:
+        if not any(o for _, o, _ in cur):
+            break
+        if op is _c.LITERAL:
+            step = [(chr(av), True, False)]
+        elif op is _c.AT:
+            if av in (_c.AT_BEGINNING, _c.AT_BEGINNING_STRING):
+                # ``^`` before anything is consumed: this way can only match at the start of the text
+                cur = [(t, False, s or t == "") if o else (t, o, s) for t, o, s in cur]
+                continue
+            if av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
+                continue  # consumes nothing
+            step = None
+        elif op in _ASSERTS:
+            continue  # consumes nothing
+        elif op is _c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                return None
+            step = _openings(list(av[3]), limit)
+            if step is None:
+                return None
+        elif op is _c.BRANCH:
+            step = []
+            for alt in av[1]:
+                sub = _openings(list(alt), limit)
+                if sub is None:
+                    return None
+                step.extend(sub)
+            step = _shrink(list(dict.fromkeys(step)), limit)
+        elif op is _c.IN and len(av) <= 8 and all(o is _c.LITERAL for o, _ in av):
+            step = [(chr(ch), True, False) for _, ch in av]
+        elif op in _REPEATS and av[0] >= 1:
+            sub = _openings(list(av[2]), limit)
+            if sub is None:
+                return None
+            step = [(t, False, s) for t, _, s in sub]  # what the repeats consume next is not known
+        else:
+            step = None
+        if step is None:  # not a literal: every open prefix ends here
+            cur = [(t, False, s) for t, _, s in cur]
+            break
+        nxt = []
+        for t, o, s in cur:
+            if not o:
+                nxt.append((t, o, s))
+                continue
+            for u, uo, us in step:
+                nxt.append((t + u, uo and not us, s or us))
+        cur = _shrink(list(dict.fromkeys(nxt)), limit)
+        if cur is None:
+            return None
+    return cur
+
+
+def _shrink(entries: list[tuple[str, bool, bool]] | None, limit: int) -> list[tuple[str, bool, bool]] | None:
+    """At most ``limit`` entries: past it, every prefix is cut to the longest length that fits (and closed)."""
+    if entries is None or len(entries) <= limit:
+        return entries
+    for n in range(max(len(t) for t, _, _ in entries) - 1, 0, -1):
+        cut = list(dict.fromkeys((t[:n], False, s) for t, _, s in entries))
+        if len(cut) <= limit:
+            return cut
+    return None
+
+
+def key_sets(req: Requirement) -> tuple[frozenset[bytes], ...]:
+    """Sets of keys that ``text_keys`` must meet for ``holds(req)`` to be True (a quick first look).
+
+    A clause whose pieces all have keys needs one of its keys; an alternation needs, for one of its
+    branches, a key of that branch's own such clause (so the union of those).
+    """
+    out = []
+    for c in req:
+        if type(c) is _Alt:
+            gate = _alt_keys(c)
+            if gate is not None:
+                out.append(gate)
+        elif c.keys and not c.keyless and not c.non_ascii:
+            out.append(c.keys)
+    return tuple(out)
+
+
+def _alt_keys(alt: _Alt) -> frozenset[bytes] | None:
+    union: set[bytes] = set()
+    for branch in alt:
+        sets = key_sets(branch)
+        if not sets:
+            return None  # a branch with no key test: the alternation cannot be ruled out this way
+        union |= min(sets, key=len)
+    return frozenset(union)
 
 
 def holds(req: Requirement, text: str, seen: dict[str, bool] | None = None, keys: set[bytes] | None = None) -> bool:
@@ -219,7 +395,25 @@ def _found(s: str, text: str, seen: dict[str, bool] | None) -> bool:
         return s in text
     got = seen.get(s)
     if got is None:
+        # a shorter piece that begins or ends this one and was already looked for in vain rules it out
+        for part in _parts_of(s):
+            if seen.get(part) is False:
+                got = seen[s] = False
+                return got
         got = seen[s] = s in text
+    return got
+
+
+_ALL_PIECES: set[str] = set()   # every piece of every requirement made so far
+_PARTS: dict[str, tuple[str, ...]] = {}
+
+
+def _parts_of(s: str) -> tuple[str, ...]:
+    """The other pieces that ``s`` begins or ends with (remembered per piece)."""
+    got = _PARTS.get(s)
+    if got is None:
+        got = _PARTS[s] = tuple(p for p in {s[:i] for i in range(1, len(s))} | {s[i:] for i in range(1, len(s))}
+                                if p in _ALL_PIECES)
     return got
 
 
@@ -356,3 +550,4 @@ def _clean(clauses) -> Requirement:
     # cheapest to refute first: clauses that need no substring test, then long strings
     out.sort(key=lambda c: (2, 0, 0) if type(c) is _Alt else (len(c.keyless) > 0, -min(map(len, c.texts)), len(c.texts)))
     return tuple(out)
+

@@ -82,8 +82,17 @@ class ClassMaps:
         return rx.search(self[name]) is not None
 
 
+_LAST: tuple[str, ClassMaps] | None = None  # the last text asked for: the decoders and the PII scan share its views
+
+
 def class_maps(text: str) -> ClassMaps | None:
     """Class views of ``text``, or None when gates are off or the text is not ASCII (then: run everything)."""
+    global _LAST
     if not ENABLED or not text.isascii():
         return None
-    return ClassMaps(text.encode("ascii"))
+    last = _LAST
+    if last is not None and last[0] is text:
+        return last[1]
+    cm = ClassMaps(text.encode("ascii"))
+    _LAST = (text, cm)
+    return cm

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 __all__ = ["TriggerIndex"]
 
 _WORDS = re.compile(r"[^\W\d_]+")
+_ASCII_WORDS = re.compile(r"[A-Za-z]+")
 _MAX_POSITIONS = 16  # past this many anchor hits a feature just scans the whole text
 _MAX_CACHED_WORDS = 50_000  # words remembered with the anchors they start with
 # ASCII letters stay, everything else becomes a space: ``split`` then yields the runs of ``[A-Za-z]+``
@@ -34,22 +35,35 @@ class TriggerIndex:
         self._symbols: list[str] = []                     # anchors that do not start with a letter
         self._features_of: dict[str, list[str]] = {}      # anchor -> features
         self._heads: dict[str | bytes, tuple[tuple[str, str], ...]] = {}  # word -> (head, anchor) it starts with
+        self._headless: set[str | bytes] = set()          # words known to start no head: skipped at C speed
         for f in features:
             if not f.anchors:
                 self.always.append(f.name)
                 continue
             for a in f.anchors:
                 self._features_of.setdefault(a, []).append(f.name)
+        # anchors in the order of their first feature: candidates come out in a fixed order (the order
+        # of a set of strings changes with the hash seed), so equal-weight hits always give the same evidence
+        self._rank = {a: i for i, a in enumerate(self._features_of)}
         for a in self._features_of:
             head_m = _WORDS.match(a.lstrip())
             if head_m is None or a.lstrip()[0].isdigit():
                 self._symbols.append(a)
                 continue
             head = head_m.group(0)
-            if len(head) < 3:
-                self._short.setdefault(head, []).append(a)
-            else:
+            if len(head) >= 3:
                 self._by3.setdefault(head[:3], []).append((head, a))
+                continue
+            # A short head ("to you") is only a substring test. A longer word inside the anchor that
+            # follows a non-letter there ("you") starts a word wherever the anchor occurs, so the
+            # anchor is only looked for when some word of the text starts with it (same answer).
+            inner = [m.group(0) for m in _ASCII_WORDS.finditer(a)
+                     if m.start() > 0 and not a[m.start() - 1].isalpha() and len(m.group(0)) >= 3]
+            if inner:
+                gate = max(inner, key=len)
+                self._by3.setdefault(gate[:3], []).append((gate, a))
+            else:
+                self._short.setdefault(head, []).append(a)
 
     def present(self, low: str, words: set[bytes] | None = None) -> set[str]:
         """The anchors that occur in ``low`` (verified as substrings).
@@ -64,13 +78,17 @@ class TriggerIndex:
             words = set(low.encode("ascii").translate(_LETTERS_ONLY).split())
         else:
             words = set(_WORDS.findall(low))
-        for w in words:
+        # most words start no anchor's head: a set difference drops the ones already seen
+        tested: set[str] = set()  # anchors already looked for (words share heads: "you", "your")
+        for w in words - self._headless:
             got = heads.get(w)
             if got is None:
                 got = self._heads_of(w)
             for head, a in got:
-                if a not in found and (a == head or a in low):
-                    found.add(a)
+                if a not in tested:
+                    tested.add(a)
+                    if a == head or a in low:
+                        found.add(a)
         # two-letter heads ("if ", "ai") are rare enough to test as substrings directly
         for head, anchors in self._short.items():
             if head in low:
@@ -86,9 +104,13 @@ class TriggerIndex:
         """(head, anchor) pairs whose head starts the word ``w``, remembered per word."""
         s = w.decode("ascii") if isinstance(w, bytes) else w
         got = tuple((head, a) for head, a in self._by3.get(s[:3], ()) if s.startswith(head))
-        if len(self._heads) >= _MAX_CACHED_WORDS:
+        if len(self._heads) + len(self._headless) >= _MAX_CACHED_WORDS:
             self._heads.clear()
-        self._heads[w] = got
+            self._headless.clear()
+        if got:
+            self._heads[w] = got
+        else:
+            self._headless.add(w)
         return got
 
     def candidates(self, low: str, words: set[bytes] | None = None,
@@ -102,7 +124,7 @@ class TriggerIndex:
         for name in self.always:
             if keep is None or keep(name):
                 out[name] = None
-        for a in self.present(low, words):
+        for a in sorted(self.present(low, words), key=self._rank.__getitem__):
             names = self._features_of[a]
             if keep is not None:
                 names = [n for n in names if (kept[n] if n in kept else kept.setdefault(n, keep(n)))]
@@ -127,7 +149,10 @@ def _positions(low: str, a: str) -> list[int] | None:
     i = low.find(a)
     while i >= 0:
         out.append(i)
+        if len(out) == 4 and len(out) - 1 + low.count(a, i) > _MAX_POSITIONS:
+            return None  # a frequent anchor: one count (a lower bound when occurrences overlap) settles it
         if len(out) > _MAX_POSITIONS:
             return None
         i = low.find(a, i + 1)
     return out
+
