@@ -104,3 +104,51 @@ def test_metadata_reads_and_background_jobs_do_not_force_commits(tmp_path, monke
         assert seen and queue.pending_rows == 50
         assert store.rows("SELECT count(*) AS n FROM predictions")[0]["n"] == 50  # an event read commits first
         assert queue.pending_rows == 0
+
+
+def test_heavy_ingest_commits_in_bigger_groups_and_a_trickle_still_every_commit_age(tmp_path, monkeypatch):
+    """Few pending rows commit after COMMIT_AGE_S; past BUSY_ROWS the writer waits up to BUSY_COMMIT_AGE_S so
+    that DuckDB gets large commits. Either way a read commits first."""
+    import time
+
+    from watchkeeper.ingest.records import Batch
+    from watchkeeper.server import queue as q
+    from watchkeeper.store import open_store
+    from watchkeeper.store.schema import TABLES, to_arrow
+
+    monkeypatch.setattr(q, "COMMIT_AGE_S", 0.3)
+    monkeypatch.setattr(q, "BUSY_COMMIT_AGE_S", 3.0)
+    monkeypatch.setattr(q, "BUSY_ROWS", 100)
+    store = open_store(duckdb_url(tmp_path / "c.duckdb"))
+    iq = q.IngestQueue(store.write, store=store)
+
+    def batch(prefix: str, n: int) -> Batch:
+        cols = {"project": ["default"] * n, "model": ["m"] * n, "model_version": ["1"] * n,
+                "request_id": [f"{prefix}{i}" for i in range(n)], "ts": [1_700_000_000_000_000] * n,
+                "received_at": [1_700_000_000_000_000] * n}
+        cols.update({name: [None] * n for name, _ in TABLES["predictions"] if name not in cols})
+        return Batch("predictions", cols, rows=n, table=to_arrow("predictions", cols))
+
+    def committed() -> int:
+        q._relaxed.on = True  # count what is in DuckDB without forcing a commit
+        try:
+            return store.rows("SELECT count(*) AS n FROM predictions")[0]["n"]
+        finally:
+            q._relaxed.on = False
+
+    try:
+        iq.submit([batch("a", 10)]).result(10)
+        time.sleep(1.0)
+        assert iq.pending_rows == 0 and committed() == 10  # a trickle: committed after COMMIT_AGE_S
+        iq.submit([batch("b", 500)]).result(10)
+        time.sleep(1.0)
+        assert iq.pending_rows == 500 and committed() == 10  # heavy: still waiting for a bigger group
+        deadline = time.monotonic() + 10
+        while iq.pending_rows and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert iq.pending_rows == 0 and committed() == 510  # committed by BUSY_COMMIT_AGE_S
+        iq.submit([batch("c", 500)]).result(10)
+        assert store.rows("SELECT count(*) AS n FROM predictions")[0]["n"] == 1010  # a read commits at once
+    finally:
+        iq.close()
+        store.close()

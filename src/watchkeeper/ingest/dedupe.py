@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from itertools import repeat
 from typing import Iterable
 
 
@@ -22,13 +23,15 @@ class RecentSpans:
         self._order: deque[int] = deque()
         self._lock = threading.Lock()
 
-    def fresh(self, project: str, keys: Iterable[tuple[str, str]]) -> list[bool]:
-        """One flag per key: True unless it was committed recently or repeats earlier in ``keys``."""
+    def fresh(self, project: str, keys: Iterable[str]) -> list[bool]:
+        """One flag per key (trace_id + span_id): True unless committed recently or repeated earlier in ``keys``."""
+        hashes = list(map(hash, zip(repeat(project), keys)))
+        seen = self._seen
+        if seen.isdisjoint(hashes) and len(set(hashes)) == len(hashes):  # the usual case: every span is new
+            return [True] * len(hashes)
         out = []
         batch: set[int] = set()
-        seen = self._seen
-        for tid, sid in keys:
-            h = hash((project, tid, sid))
+        for h in hashes:
             if h in seen or h in batch:
                 out.append(False)
             else:
@@ -36,12 +39,14 @@ class RecentSpans:
                 out.append(True)
         return out
 
-    def remember(self, project: str, keys: Iterable[tuple[str, str]]) -> None:
+    def remember(self, project: str, keys: Iterable[str]) -> None:
+        new = dict.fromkeys(map(hash, zip(repeat(project), keys)))  # in order, each once
         with self._lock:
-            for tid, sid in keys:
-                h = hash((project, tid, sid))
-                if h not in self._seen:
-                    self._seen.add(h)
-                    self._order.append(h)
-            while len(self._order) > self.capacity:
-                self._seen.discard(self._order.popleft())
+            seen = self._seen
+            if not seen.isdisjoint(new):
+                new = [h for h in new if h not in seen]
+            seen.update(new)
+            self._order.extend(new)
+            order = self._order
+            while len(order) > self.capacity:
+                seen.discard(order.popleft())

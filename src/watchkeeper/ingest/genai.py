@@ -47,13 +47,20 @@ POLICY_VERSION = ("watchkeeper.policy_version",)
 SESSION = ("session.id", "gen_ai.conversation.id")
 TOOL_NAME = ("gen_ai.tool.name", "tool.name", "watchkeeper.tool.name")
 
-# attribute name -> (field, rank): lets SpanBuilder read every field in one pass over the attributes
-# (the first name of each field's list that holds a value wins)
+# every normalised field, with the attribute names it is read from (the first one holding a value wins)
 FIELDS = {"model": MODEL, "provider": PROVIDER, "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS,
           "cost": COST, "prompt_template": PROMPT_TEMPLATE, "prompt_version": PROMPT_VERSION, "request_id": REQUEST_ID,
           "model_id": MODEL_ID, "index_version": INDEX_VERSION, "policy_version": POLICY_VERSION, "session_id": SESSION,
           "tool_name": TOOL_NAME, "operation": ("gen_ai.operation.name", "llm.request.type")}
-_FIELD_OF = {name: (field, rank) for field, names in FIELDS.items() for rank, name in enumerate(names)}
+# SpanBuilder keeps the fields of a span in a list, by slot: the text fields first (a string of at most
+# 1,024 characters is stored as sent), then the prompt template and the numbers (always converted)
+FIELD_ORDER = ("model", "provider", "operation", "session_id", "tool_name", "prompt_version", "request_id", "model_id",
+               "index_version", "policy_version", "prompt_template", "input_tokens", "output_tokens", "cost")
+SLOT = {field: slot for slot, field in enumerate(FIELD_ORDER)}
+N_FIELDS = len(FIELD_ORDER)
+TEXT_SLOTS = SLOT["prompt_template"]
+# attribute name -> (slot, rank): lets SpanBuilder read every field in one pass over the attributes
+_FIELD_OF = {name: (SLOT[field], rank) for field, names in FIELDS.items() for rank, name in enumerate(names)}
 CONTEXT_FIELDS = ("prompt_version", "request_id", "model_id", "index_version", "policy_version")
 
 
@@ -70,10 +77,11 @@ _MAX_ROLES = 65_536  # distinct attribute names remembered; past that they are c
 def key_role(key: str) -> tuple | None:
     """What one attribute name means to ``SpanBuilder``, worked out once per distinct name.
 
-    ``("f", field, rank)``: a normalised field (``FIELDS``; lower rank wins); ``("d", list, i, part)``:
-    part of a flattened document (``retrieval.documents.N.document.*``); ``("m", side, i, part)``: part
-    of a flattened message (``llm.input_messages.N.message.*``, ``gen_ai.prompt.N.*``); ``("o", name)``:
-    output metadata (``watchkeeper.output.<name>``); None: nothing but an attribute to keep.
+    ``("f", slot, rank)``: a normalised field (``FIELDS``, by its ``SLOT``; lower rank wins);
+    ``("d", list, i, part)``: part of a flattened document (``retrieval.documents.N.document.*``);
+    ``("m", side, i, part)``: part of a flattened message (``llm.input_messages.N.message.*``,
+    ``gen_ai.prompt.N.*``); ``("o", name)``: output metadata (``watchkeeper.output.<name>``); None:
+    nothing but an attribute to keep.
     """
     role = _ROLES.get(key, False)
     if role is not False:
@@ -192,13 +200,15 @@ def _document(raw: dict) -> dict:
 _INFINITE = (float("inf"), float("-inf"))
 
 
+_DOC_LISTS = {"retrieval.documents": "retrieved", "reranker.input_documents": "reranker_input",
+              "reranker.output_documents": "reranker_output"}
+
+
 def documents(attrs: dict, flat_docs: dict) -> dict[str, list[dict]]:
     """Retrieved (and reranked) documents: {"retrieved": [...], "reranker_input": [...], "reranker_output": [...]}."""
     out: dict[str, list[dict]] = {}
-    names = {"retrieval.documents": "retrieved", "reranker.input_documents": "reranker_input",
-             "reranker.output_documents": "reranker_output"}
     for prefix, items in flat_docs.items():
-        out[names[prefix]] = [_document(items[i]) for i in sorted(items)]
+        out[_DOC_LISTS[prefix]] = [_document(items[i]) for i in sorted(items)]
     structured = as_json(attrs.get("gen_ai.retrieval.documents"))
     if isinstance(structured, list) and "retrieved" not in out:
         out["retrieved"] = [_document(d) for d in structured if isinstance(d, dict)]

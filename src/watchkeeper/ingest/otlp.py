@@ -34,7 +34,11 @@ class OtlpError(Exception):
         self.message = message
 
 
-class TooDeep(ValueError):
+class BadValue(ValueError):
+    """An attribute value no OTLP exporter writes: the span (or the resource's spans) is rejected."""
+
+
+class TooDeep(BadValue):
     pass
 
 
@@ -107,7 +111,7 @@ def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
         req = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, RecursionError, ValueError) as exc:
         raise OtlpError(400, "invalid_protobuf", f"body is not an OTLP ExportTraceServiceRequest: {exc}") from None
-    add = builder.add
+    add, pb_any = builder.add, _pb_any
     for rs in req.resource_spans:
         try:
             resource = builder.resource(_pb_attrs(rs.resource.attributes))
@@ -117,17 +121,25 @@ def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
         for ss in rs.scope_spans:
             scope = ss.scope.name or None
             for sp in ss.spans:
+                attrs = {}
                 try:
-                    attrs = _pb_attrs(sp.attributes)
+                    for kv in sp.attributes:  # _pb_attrs, inline: this loop is most of the decoding time
+                        v = kv.value
+                        s = v.string_value
+                        attrs[kv.key] = s if s else pb_any(v)
                     events = sp.events
                     events = [(ev.time_unix_nano, ev.name, _pb_attrs(ev.attributes)) for ev in events] if events else ()
                 except TooDeep as exc:
                     builder.reject(f"span {sp.name[:64]!r}: {exc}")
                     continue
-                status = sp.status
+                if sp.HasField("status"):
+                    status = sp.status
+                    code, message = status.code, status.message
+                else:
+                    code, message = 0, ""
                 add(resource, scope, sp.trace_id, sp.span_id, sp.parent_span_id, sp.name, sp.kind,
-                    sp.start_time_unix_nano, sp.end_time_unix_nano, attrs, events,
-                    status.code, status.message, sp.flags, len(sp.links))
+                    sp.start_time_unix_nano, sp.end_time_unix_nano, attrs, events, code, message, sp.flags,
+                    len(sp.links))
 
 
 # -- OTLP JSON ---------------------------------------------------------------------------------
@@ -179,9 +191,12 @@ def _json_any(v: Any, depth: int = 0) -> Any:
         return s if isinstance(s, str) else str(s)
     if "intValue" in v:
         try:
-            return int(v["intValue"])
+            n = int(v["intValue"])
         except (TypeError, ValueError):
             return None
+        if not -2**63 <= n < 2**63:
+            raise BadValue(f"intValue {str(n)[:30]} is outside the 64-bit range")
+        return n
     if "doubleValue" in v:
         d = v["doubleValue"]
         if isinstance(d, str):
@@ -236,7 +251,7 @@ def _decode_json(body: bytes, builder: SpanBuilder) -> None:
         rs = _obj(rs, p)
         try:
             resource = builder.resource(_json_attrs(_obj(rs.get("resource") or {}, f"{p}.resource").get("attributes")))
-        except TooDeep as exc:
+        except BadValue as exc:
             builder.reject_many(sum(len(ss.get("spans") or []) for ss in _list(rs, "scopeSpans", p)
                                     if isinstance(ss, dict)), f"{p}.resource: {exc}")
             continue
@@ -261,7 +276,18 @@ def _enum(value: Any, path: str) -> int:
     # OTLP JSON says integers only; enum names (what stock proto3 JSON writes) are accepted too.
     if isinstance(value, str) and value in _ENUMS:
         return _ENUMS[value]
-    return _int(value, path)
+    n = _int(value, path)
+    if not -2**31 <= n < 2**31:
+        raise _bad(path, f"must be a 32-bit enum value, got {str(n)[:40]}")
+    return n
+
+
+def _u64(value: Any, path: str) -> int:
+    """A fixed64 field (times): what the protobuf form can hold, so both forms store the same range."""
+    n = _int(value, path)
+    if not 0 <= n < 2**64:
+        raise _bad(path, f"must be an unsigned 64-bit integer, got {str(n)[:40]}")
+    return n
 
 
 def _json_span(resource, scope: str | None, sp: dict, r: str, builder: SpanBuilder) -> None:
@@ -270,10 +296,10 @@ def _json_span(resource, scope: str | None, sp: dict, r: str, builder: SpanBuild
         status = {}
     try:
         attrs = _json_attrs(sp.get("attributes"))
-        events = [(_int(ev.get("timeUnixNano"), f"{r}.events.timeUnixNano"), str(ev.get("name") or ""),
+        events = [(_u64(ev.get("timeUnixNano"), f"{r}.events.timeUnixNano"), str(ev.get("name") or ""),
                    _json_attrs(ev.get("attributes")))
                   for ev in (sp.get("events") or []) if isinstance(ev, dict)]
-    except TooDeep as exc:
+    except BadValue as exc:
         builder.reject(f"{r}: {exc}")
         return
     tid, sid, pid = _hex_id(sp.get("traceId")), _hex_id(sp.get("spanId")), _hex_id(sp.get("parentSpanId"))
@@ -282,8 +308,8 @@ def _json_span(resource, scope: str | None, sp: dict, r: str, builder: SpanBuild
         return
     links = sp.get("links")
     builder.add(resource, scope, tid, sid, pid, str(sp.get("name") or ""), _enum(sp.get("kind"), f"{r}.kind"),
-                _int(sp.get("startTimeUnixNano"), f"{r}.startTimeUnixNano"),
-                _int(sp.get("endTimeUnixNano"), f"{r}.endTimeUnixNano"), attrs, events,
+                _u64(sp.get("startTimeUnixNano"), f"{r}.startTimeUnixNano"),
+                _u64(sp.get("endTimeUnixNano"), f"{r}.endTimeUnixNano"), attrs, events,
                 _enum(status.get("code"), f"{r}.status.code"), str(status.get("message") or ""),
                 _int(sp.get("flags"), f"{r}.flags"), len(links) if isinstance(links, list) else 0)
 

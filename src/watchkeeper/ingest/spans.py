@@ -13,6 +13,7 @@ MAX_ATTRIBUTES attributes and MAX_EVENTS events per span.
 
 from __future__ import annotations
 
+from operator import concat, itemgetter
 from typing import Any, Callable
 
 import orjson
@@ -60,11 +61,9 @@ class SpanBuilder:
         self.received_us = received_us
         self.tool_validator = tool_validator
         self._rows: list[tuple] = []  # one tuple per span, in COLUMNS order; transposed once in batch()
-        self.rows = 0
         self.rejected = 0
         self.reasons: list[str] = []
         self.clipped = 0
-        self.keys: list[tuple[str, str]] = []  # (trace_id, span_id) per row
         self._streams: list[tuple[int, str, str, list[int]]] = []  # (row, project, model, gaps_us) for metrics
         self._tools: list[tuple[int, str, str, bool]] = []  # (row, tool, outcome, schema violated)
 
@@ -87,9 +86,19 @@ class SpanBuilder:
             parts.append(f"{self.clipped} oversized attribute value(s) or event(s) were truncated")
         return ". ".join(parts)
 
+    @property
+    def rows(self) -> int:
+        return len(self._rows)
+
+    @property
+    def keys(self) -> list[str]:
+        """trace_id + span_id (hex) per row: what the server dedupes retried exports on."""
+        rows = self._rows
+        return list(map(concat, map(_TRACE_ID, rows), map(_SPAN_ID, rows)))
+
     def batch(self) -> Batch:
-        columns = dict(zip(COLUMNS, (list(col) for col in zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
-        return Batch("spans", columns, rows=self.rows)
+        columns = dict(zip(COLUMNS, map(list, zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
+        return Batch("spans", columns, rows=len(self._rows))
 
     # -- one span --------------------------------------------------------------------------
     @staticmethod
@@ -124,22 +133,13 @@ class SpanBuilder:
         pid = parent.hex() if parent and parent != _ZERO8 else None
         kind = g.kind_of(attrs)
 
-        # One pass over the attributes: normalised fields (first name of each list wins, as g.pick),
-        # flattened documents and messages (as g.flattened), output metadata, and whether to clip.
-        f: dict[str, Any] = {}
-        ranks: dict[str, int] = {}
-        flat_docs: dict[str, dict[int, dict]] = {}
-        flat_msgs: dict[str, dict[int, dict]] = {}
-        output_meta: dict[str, Any] = {}
-        clip = False
+        # One pass over the attributes: the normalised fields (the first name of each field's list that
+        # holds a value wins), flattened documents and messages, output metadata.
+        f: dict[int, Any] = {}       # slot -> raw value
+        ranks: dict[int, int] = {}
+        flat_docs = flat_msgs = output_meta = None
         roles, key_role = g._ROLES, g.key_role
         for key, value in attrs.items():
-            t = type(value)
-            if t is str:
-                if len(value) > MAX_VALUE:
-                    clip = True
-            elif t is not int and t is not float and t is not bool and value is not None:
-                clip = True
             role = roles.get(key, False)
             if role is False:
                 role = key_role(key)
@@ -149,28 +149,35 @@ class SpanBuilder:
             if r == "f":
                 if value is None or value == "":
                     continue
-                field = role[1]
-                if role[2] < ranks.get(field, 99):
-                    ranks[field] = role[2]
-                    f[field] = value
+                slot = role[1]
+                if slot in f and role[2] >= ranks[slot]:
+                    continue
+                f[slot] = value
+                ranks[slot] = role[2]
             elif r == "d":
+                if flat_docs is None:
+                    flat_docs = {}
                 flat_docs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
             elif r == "m":
+                if flat_msgs is None:
+                    flat_msgs = {}
                 flat_msgs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
             else:
+                if output_meta is None:
+                    output_meta = {}
                 output_meta[role[1]] = value
         if (flat_docs or flat_msgs) and not (len(attrs) > 4 or kind in ("retriever", "reranker")):
-            flat_docs, flat_msgs = {}, {}
-        for field, value in resource.context:
-            if field not in f:
-                f[field] = value
-        nf: list[Any] = [None] * _N_FIELDS  # the normalised fields, converted, in _FIELD_SLOTS order
-        for field, value in f.items():
-            slot, convert = _FIELD_SLOTS[field]
-            nf[slot] = convert(value)
+            flat_docs = flat_msgs = None
+        for slot, value in resource.context:
+            if slot not in f:
+                f[slot] = value
+        nf: list[Any] = [None] * g.N_FIELDS  # the normalised fields, converted, by slot (g.FIELD_ORDER)
+        for slot, value in f.items():
+            # text fields keep a short string as it is; the rest go through their conversion
+            nf[slot] = value if type(value) is str and slot < g.TEXT_SLOTS and len(value) <= 1024 \
+                else _CONVERT[slot](value)
         details: dict[str, Any] = {}
         flags_out: list[str] = []
-        start_us, end_us = start_ns // 1000, end_ns // 1000
 
         # token stream (our SDK writes the gaps; others give at least the first-token time)
         ttft_ms = None
@@ -185,19 +192,20 @@ class SpanBuilder:
             details["stream"] = stream
             ttft_ms = stream["time_to_first_token_ms"]
         else:
-            chunks = sorted(t for t, n, _ in events if n in _CHUNK_EVENTS and t >= start_ns) if events else None
-            if chunks:
-                # OpenLLMetry: one event per streamed chunk. Role/finish/usage chunks carry no token, so
-                # keep as many arrivals as output tokens were reported: a close approximation.
-                n_out = g.as_int(g.first(attrs, g.OUTPUT_TOKENS))
-                if n_out and n_out < len(chunks):
-                    chunks = chunks[:n_out]
-                gaps = [(chunks[0] - start_ns) // 1000] + [(b - a) // 1000 for a, b in zip(chunks, chunks[1:])]
-                stream = analyze(gaps[:8192])
-                stream["gaps_us"] = gaps[:8192]
-                stream["source"] = "chunk_events"
-                details["stream"] = stream
-                ttft_ms = stream["time_to_first_token_ms"]
+            if events:
+                chunks = sorted(t for t, n, _ in events if n in _CHUNK_EVENTS and t >= start_ns)
+                if chunks:
+                    # OpenLLMetry: one event per streamed chunk. Role/finish/usage chunks carry no token, so
+                    # keep as many arrivals as output tokens were reported: a close approximation.
+                    n_out = g.as_int(g.first(attrs, g.OUTPUT_TOKENS))
+                    if n_out is not None and 0 < n_out < len(chunks):
+                        chunks = chunks[:n_out]
+                    gaps = [(chunks[0] - start_ns) // 1000] + [(b - a) // 1000 for a, b in zip(chunks, chunks[1:])]
+                    stream = analyze(gaps[:8192])
+                    stream["gaps_us"] = gaps[:8192]
+                    stream["source"] = "chunk_events"
+                    details["stream"] = stream
+                    ttft_ms = stream["time_to_first_token_ms"]
             if ttft_ms is None and "gen_ai.response.time_to_first_chunk" in attrs:
                 t = g.as_float(attrs["gen_ai.response.time_to_first_chunk"])
                 if t is not None:
@@ -210,20 +218,22 @@ class SpanBuilder:
 
         # documents, tools, output metadata
         if flat_docs or "gen_ai.retrieval.documents" in attrs:
-            details.update(g.documents(attrs, flat_docs))
-        if kind in ("retriever", "reranker"):
+            details.update(g.documents(attrs, flat_docs or {}))
+        if kind == "retriever" or kind == "reranker":
             details["query"] = g.text(g.first(attrs, ("gen_ai.retrieval.query.text", "reranker.query", "input.value")))
             for key, out in (("watchkeeper.retrieval.filters", "filters"), ("watchkeeper.retrieval.top_k", "top_k"),
                              ("reranker.top_k", "top_k"), ("reranker.model_name", "reranker_model")):
                 if key in attrs:
                     details[out] = g.as_json(attrs[key])
-        error_type = _text(attrs.get("error.type"))
+        error_type = attrs.get("error.type")
+        if error_type is not None and type(error_type) is not str:
+            error_type = g.text(error_type)
         if error_type is None and events:
             for _, ev_name, ev_attrs in events:
                 if ev_name == "exception":
                     error_type = g.text(ev_attrs.get("exception.type"))
                     break
-        tool_name = nf[13]
+        tool_name = nf[4]  # slots: g.FIELD_ORDER
         if kind == "tool":
             tool_name = tool_name or name
             details["tool"] = self._tool(tool_name, attrs, events, status_code, status_message, error_type, flags_out)
@@ -235,25 +245,44 @@ class SpanBuilder:
         if n_links:
             details["links"] = n_links
 
-        # clip and serialise
-        clipped_attrs = self._clip(attrs) if clip else attrs
-        ev_out = None
+        # serialise; clip only a span whose attributes are long enough to hold an oversized value
+        attrs_json = _dumps(attrs)
+        if len(attrs_json) > MAX_VALUE:
+            clipped = self._clip(attrs)
+            if clipped is not attrs:
+                attrs_json = _dumps(clipped)
+        events_json = None
         if events:
-            ev_out = [{"ts_us": t // 1000, "name": n[:MAX_NAME], "attributes": self._clip(a)}
-                      for t, n, a in events[:MAX_EVENTS]]
+            clip = self._clip
+            events_json = _dumps([{"ts_us": t // 1000, "name": n[:MAX_NAME], "attributes": clip(a)}
+                                  for t, n, a in events[:MAX_EVENTS]])
             if len(events) > MAX_EVENTS:
                 self.clipped += 1
 
         model = nf[0]
         if flat_msgs or "gen_ai.input.messages" in attrs or "gen_ai.output.messages" in attrs:
+            flat_msgs = flat_msgs or {}
             input_text = g.messages_text(attrs, flat_msgs, "input") or _text(attrs.get("input.value"))
             output_text = g.messages_text(attrs, flat_msgs, "output") or _text(attrs.get("output.value"))
         else:
-            input_text, output_text = _text(attrs.get("input.value")), _text(attrs.get("output.value"))
-        cost = nf[5]
+            input_text, output_text = attrs.get("input.value"), attrs.get("output.value")
+            if input_text is not None and type(input_text) is not str:
+                input_text = g.text(input_text)
+            if output_text is not None and type(output_text) is not str:
+                output_text = g.text(output_text)
+        if input_text is not None and len(input_text) > MAX_TEXT:
+            input_text = input_text[:MAX_TEXT] + "…[truncated]"
+        if output_text is not None and len(output_text) > MAX_TEXT:
+            output_text = output_text[:MAX_TEXT] + "…[truncated]"
+        cost = nf[13]
         if cost is None and ("llm.cost.prompt" in attrs or "llm.cost.completion" in attrs):
             cost = (g.as_float(attrs.get("llm.cost.prompt")) or 0.0) + (g.as_float(attrs.get("llm.cost.completion")) or 0.0)
+        if "gen_ai.response.finish_reasons" in attrs or "llm.finish_reason" in attrs or flat_msgs:
+            finish = g.finish_reason(attrs, flat_msgs or {})
+        else:
+            finish = None
 
+        row = len(self._rows)
         self._rows.append((
             self.project,
             tid,
@@ -265,43 +294,41 @@ class SpanBuilder:
             span_kind,
             resource.service,
             scope,
-            start_us,
-            end_us,
+            start_ns // 1000,
+            end_ns // 1000,
             (end_ns - start_ns) / 1e6,
             self.received_us,
             _STATUS.get(status_code, "unset"),
             status_message[:MAX_TEXT] or None,
             error_type,
             model,
-            nf[1],
-            nf[2],
-            nf[3],
-            nf[4],
+            nf[1],   # provider
+            nf[2],   # operation
+            nf[11],  # input_tokens
+            nf[12],  # output_tokens
             cost,
-            g.finish_reason(attrs, flat_msgs),
-            nf[6],
-            nf[7],
-            nf[8],
-            nf[9],
-            nf[10],
-            nf[11],
-            nf[12],
+            finish,
+            nf[10],  # prompt_template
+            nf[5],   # prompt_version
+            nf[6],   # request_id
+            nf[7],   # model_id
+            nf[8],   # index_version
+            nf[9],   # policy_version
+            nf[3],   # session_id
             tool_name,
             ttft_ms,
-            ",".join(flags_out) or None,
-            _cut(input_text),
-            _cut(output_text),
+            ",".join(flags_out) if flags_out else None,
+            input_text,
+            output_text,
             _dumps(details) if details else None,
-            _dumps(clipped_attrs),
-            _dumps(ev_out) if ev_out else None,
+            attrs_json,
+            events_json,
             resource.json,
         ))
-        self.rows += 1
-        self.keys.append((tid, sid))
         if "stream" in details:
-            self._streams.append((self.rows - 1, self.project, model or "", details["stream"]["gaps_us"]))
+            self._streams.append((row, self.project, model or "", details["stream"]["gaps_us"]))
         elif ttft_ms is not None and kind == "llm":
-            self._streams.append((self.rows - 1, self.project, model or "", [int(ttft_ms * 1000)]))
+            self._streams.append((row, self.project, model or "", [int(ttft_ms * 1000)]))
         return None
 
     def _tool(self, tool_name: str, attrs: dict, events: list, status_code: int, status_message: str,
@@ -336,7 +363,7 @@ class SpanBuilder:
         if retries:
             flags_out.append("tool_retried")
         outcome = "timeout" if timeout else "error" if error is not None else "ok"
-        self._tools.append((self.rows, tool_name, outcome, bool(violations)))
+        self._tools.append((len(self._rows), tool_name, outcome, bool(violations)))
         return tool
 
     def _clip(self, attrs: dict) -> dict:
@@ -365,9 +392,9 @@ class Resource:
         self.attrs = attrs
         self.service = g.text(attrs.get("service.name")) if attrs else None
         self.json = _dumps(attrs) if attrs else None
-        # (field, value) of the context fields (prompt version, request id...) a span inherits when unset
-        self.context: tuple[tuple[str, Any], ...] = tuple(
-            (field, value) for field in g.CONTEXT_FIELDS
+        # (slot, value) of the context fields (prompt version, request id...) a span inherits when unset
+        self.context: tuple[tuple[int, Any], ...] = tuple(
+            (g.SLOT[field], value) for field in g.CONTEXT_FIELDS
             if (value := g.first(attrs, g.FIELDS[field]) if attrs else None) is not None)
 
 
@@ -385,11 +412,9 @@ def _ctx(value: Any) -> str | None:
     return None if value is None else g.text(value)[:1024]
 
 
-# normalised field -> (slot, conversion to its column's value); slots follow the column order
-_FIELD_SLOTS: dict[str, tuple[int, Callable[[Any], Any]]] = {
-    "model": (0, _text), "provider": (1, _text), "operation": (2, _text), "input_tokens": (3, g.as_int),
-    "output_tokens": (4, g.as_int), "cost": (5, g.as_float), "prompt_template": (6, lambda v: _cut(_text(v))),
-    "prompt_version": (7, _ctx), "request_id": (8, _ctx), "model_id": (9, _ctx), "index_version": (10, _ctx),
-    "policy_version": (11, _ctx), "session_id": (12, _text), "tool_name": (13, _text),
-}
-_N_FIELDS = 14
+# the conversion of each normalised field to its column's value, by slot (g.FIELD_ORDER)
+_CONVERT: tuple[Callable[[Any], Any], ...] = tuple(
+    {"prompt_template": lambda v: _cut(_text(v)), "input_tokens": g.as_int, "output_tokens": g.as_int,
+     "cost": g.as_float, "model": _text, "provider": _text, "operation": _text, "session_id": _text,
+     "tool_name": _text}.get(field, _ctx) for field in g.FIELD_ORDER)
+_TRACE_ID, _SPAN_ID = itemgetter(1), itemgetter(2)

@@ -28,7 +28,7 @@ class PreparedSpans:
         self.batch = batch
         self.rejected = rejected
         self.message = message
-        self.keys = keys          # (trace_id, span_id) per row
+        self.keys = keys          # trace_id + span_id (hex) per row
         self._streams = streams   # (row, project, model, gaps_us)
         self._tools = tools       # (row, tool, outcome, schema violated)
 

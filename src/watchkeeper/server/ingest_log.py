@@ -2,9 +2,10 @@
 
 Committing every request to DuckDB costs a WAL sync per transaction and an insert too small for
 DuckDB's fast path. Instead the writer appends each batch (as Arrow IPC) to this log, answers the
-client, and commits to the store in large groups (every second or every ~150,000 rows, and before
-any read). The store remembers, in the same transaction as the data, how far into the log it got
-(``gen``, ``pos``); on start-up whatever the log holds beyond that point is replayed, so a batch
+client, and commits to the store in large groups (every second, up to 5 s apart under heavy ingest, or
+every ~150,000 rows, and before any read). The store remembers, in the same transaction as the
+data, how far into the log it got (``gen``, ``pos``); on start-up whatever the log holds beyond
+that point is replayed, so a batch
 acknowledged just before ``kill -9`` is never lost. Once everything is committed the log is
 emptied and its generation number goes up.
 

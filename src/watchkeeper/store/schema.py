@@ -6,6 +6,8 @@ numbered migration in every backend's folder and a line here.
 
 from __future__ import annotations
 
+import functools
+
 # logical types: str (nullable text), key (non-null text), f64, i32, ts (UTC microseconds)
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "predictions": (
@@ -64,8 +66,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+@functools.cache
 def arrow_schema(table: str):
-    """The pyarrow schema of ``table`` (imported lazily: the SDK never needs pyarrow)."""
+    """The pyarrow schema of ``table`` (imported lazily: the SDK never needs pyarrow). Built once per table:
+    every batch converted to Arrow asks for it."""
     import pyarrow as pa
 
     types = {"str": pa.string(), "key": pa.string(), "f64": pa.float64(), "i32": pa.int32(), "ts": pa.timestamp("us")}
