@@ -42,15 +42,19 @@ def _workers(server: LiveServer) -> dict:
     return _get(server.url + "/health")["ingest_queue"]["workers"]
 
 
+def _start_pool(srv: LiveServer) -> None:
+    assert _post(srv.url, "/api/v1/predictions", _batch("warm"))[0] == 200  # starts the pool
+    deadline = time.monotonic() + 90
+    while not _workers(srv)["ready"]:
+        assert time.monotonic() < deadline, "ingest workers did not start"
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def server(store_url):
     srv = LiveServer(store_url, env={"WATCHKEEPER_INGEST_WORKERS": "1"}).start()
     try:
-        assert _post(srv.url, "/api/v1/predictions", _batch("warm"))[0] == 200  # starts the pool
-        deadline = time.monotonic() + 90
-        while not _workers(srv)["ready"]:
-            assert time.monotonic() < deadline, "ingest workers did not start"
-            time.sleep(0.2)
+        _start_pool(srv)
         yield srv
     finally:
         srv.stop()
@@ -112,11 +116,7 @@ def test_a_dead_worker_costs_no_batch(server):
 def test_workers_leave_when_the_server_is_killed(store_url):
     srv = LiveServer(store_url, env={"WATCHKEEPER_INGEST_WORKERS": "2"}).start()
     try:
-        assert _post(srv.url, "/api/v1/predictions", _batch("warm"))[0] == 200  # starts the pool
-        deadline = time.monotonic() + 90
-        while not _workers(srv)["ready"]:
-            assert time.monotonic() < deadline, "ingest workers did not start"
-            time.sleep(0.2)
+        _start_pool(srv)
         children = [int(p) for p in os.popen(f"pgrep -P {srv.proc.pid}").read().split()]
         workers = [p for p in children if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
         assert len(workers) >= 2

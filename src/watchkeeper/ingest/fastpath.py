@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any, Union
+from typing import Annotated, Union
 
 import msgspec
 import orjson
 
-from .records import _MAX_S, _MIN_S, _SAFE_KEYS, _SECRET_KEY, COLUMNS, MAX_ID, MAX_STR, PLAIN_COLUMNS, Batch
+from .records import _MAX_S, _MIN_S, COLUMNS, MAX_ID, MAX_STR, PLAIN_COLUMNS, Batch, safe_key
 
 _I64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # larger ones: general path
 _Scalar = Union[str, bool, _I64, float, None]
@@ -107,12 +107,6 @@ def _plain(objects: list[dict], json_text: str) -> bool:
     """``records._plain`` for a whole column at once, erring towards False: no key that looks like a
     secret's (whatever its value) and no string value of 5 characters or more in ``json_text``, the
     objects' compact JSON."""
-    for key in set().union(*objects):
-        safe = _SAFE_KEYS.get(key)
-        if safe is None:
-            safe = _SECRET_KEY.search(key) is None
-            if len(_SAFE_KEYS) < 10_000:
-                _SAFE_KEYS[key] = safe
-        if not safe:
-            return False
+    if not all(map(safe_key, set().union(*objects))):
+        return False
     return _LONG_VALUE.search(json_text) is None

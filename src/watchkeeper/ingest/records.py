@@ -429,15 +429,18 @@ def _plain(obj: Any) -> bool:
     for k, v in obj.items():
         t = type(v)
         if t is str:
-            if len(v) >= 5:
-                return False
-            safe = _SAFE_KEYS.get(k)
-            if safe is None:
-                safe = _SECRET_KEY.search(k) is None
-                if len(_SAFE_KEYS) < 10_000:
-                    _SAFE_KEYS[k] = safe
-            if not safe:
+            if len(v) >= 5 or not safe_key(k):
                 return False
         elif t not in _NUMS:
             return False
     return True
+
+
+def safe_key(key: str) -> bool:
+    """Whether a JSON key does not look like a secret's (``api_key``, ``password``...); remembered per key."""
+    safe = _SAFE_KEYS.get(key)
+    if safe is None:
+        safe = _SECRET_KEY.search(key) is None
+        if len(_SAFE_KEYS) < 10_000:
+            _SAFE_KEYS[key] = safe
+    return safe
