@@ -100,7 +100,7 @@ class IngestPool:
 
     def _warm(self) -> None:
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                   initializer=_init_worker, initargs=(os.getpid(),))
         try:
             for fut in [pool.submit(_warm_up) for _ in range(self.workers)]:
                 fut.result(timeout=120)
@@ -129,12 +129,13 @@ class IngestPool:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
-    """Worker initializer: leave when the server process is gone (a server killed with SIGKILL cannot
-    shut its pool down, and its idle workers would otherwise wait for work forever); and collect garbage
-    less often. A batch allocates tens of thousands of short-lived objects and no cycles worth chasing,
-    so the default thresholds ran the collector over the imported modules many times a batch."""
-    _warm_up()
+def _init_worker(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: import everything a batch needs; collect garbage less often (a batch allocates
+    tens of thousands of short-lived objects and no cycles worth chasing, so the default thresholds ran
+    the collector over the imported modules many times a batch); and leave when the server process is
+    gone (a server killed with SIGKILL cannot shut its pool down, and its idle workers would otherwise
+    wait for work forever)."""
+    _import_all()
     gc.freeze()  # what the imports made is never collected: leave it out of every later collection
     gc.set_threshold(10_000, 10, 10)
 
@@ -147,6 +148,11 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
 
 
 def _warm_up() -> int:
+    """A task that returns once its worker is up (its initializer has imported everything)."""
+    return os.getpid()
+
+
+def _import_all() -> None:
     """Import everything a batch needs, so the first real batch pays nothing."""
     import pyarrow  # noqa: F401
 
@@ -155,4 +161,3 @@ def _warm_up() -> int:
     from ..store import schema  # noqa: F401
 
     pyarrow.array([0.5, None])  # pyarrow imports pandas on its first conversion (~0.5 s): pay it now
-    return os.getpid()
