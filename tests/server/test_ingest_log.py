@@ -152,3 +152,136 @@ def test_heavy_ingest_commits_in_bigger_groups_and_a_trickle_still_every_commit_
     finally:
         iq.close()
         store.close()
+
+
+def _prediction_batch(prefix: str, n: int):
+    from watchkeeper.ingest.records import Batch
+    from watchkeeper.store.schema import TABLES, to_arrow
+
+    cols = {"project": ["default"] * n, "model": ["m"] * n, "model_version": ["1"] * n,
+            "request_id": [f"{prefix}{i}" for i in range(n)], "ts": [1_700_000_000_000_000] * n,
+            "received_at": [1_700_000_000_000_000] * n}
+    cols.update({name: [None] * n for name, _ in TABLES["predictions"] if name not in cols})
+    return Batch("predictions", cols, rows=n, table=to_arrow("predictions", cols))
+
+
+def _request_ids(store) -> list[str]:
+    from watchkeeper.server import queue as q
+
+    q._relaxed.on = True  # what is in DuckDB, without forcing a commit
+    try:
+        return [r["request_id"] for r in store.rows("SELECT request_id FROM predictions")]
+    finally:
+        q._relaxed.on = False
+
+
+def test_acknowledgements_go_on_while_a_commit_runs(tmp_path, monkeypatch):
+    """A slow commit to the store does not hold up acknowledgements: the writer goes on appending to the log."""
+    import threading
+    import time
+
+    from watchkeeper.server import queue as q
+    from watchkeeper.store import open_store
+
+    monkeypatch.setattr(q, "COMMIT_AGE_S", 0.05)
+    store = open_store(duckdb_url(tmp_path / "s.duckdb"))
+    write_tables, entered, release = store.write_tables, threading.Event(), threading.Event()
+
+    def slow_write_tables(tables, marker=None):
+        entered.set()
+        release.wait(20)
+        write_tables(tables, marker=marker)
+
+    store.write_tables = slow_write_tables
+    iq = q.IngestQueue(store.write, store=store)
+    try:
+        iq.submit([_prediction_batch("a", 10)]).result(10)
+        assert entered.wait(10)  # the first commit is running and blocked
+        started = time.monotonic()
+        iq.submit([_prediction_batch("b", 10)]).result(10)
+        assert time.monotonic() - started < 5 and iq.pending_rows == 20
+        release.set()
+        assert sorted(r["request_id"] for r in store.rows("SELECT request_id FROM predictions")) == sorted(
+            [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)])  # a read waits for both commits
+        assert iq.pending_rows == 0
+    finally:
+        release.set()
+        iq.close()
+        store.close()
+
+
+def test_a_large_log_is_sealed_and_dropped_once_committed(tmp_path, monkeypatch):
+    """Under steady ingest the log is never empty after a commit; past SEAL_BYTES it is moved aside and
+    deleted once its rows are in the store, so it cannot grow without bound."""
+    import time
+
+    from watchkeeper.server import queue as q
+    from watchkeeper.server.ingest_log import sealed_path
+    from watchkeeper.store import open_store
+
+    monkeypatch.setattr(q, "COMMIT_AGE_S", 0.0)
+    monkeypatch.setattr(q, "SEAL_BYTES", 20_000)
+    store = open_store(duckdb_url(tmp_path / "g.duckdb"))
+    write_tables = store.write_tables
+
+    def slow_write_tables(tables, marker=None):  # the store lags behind: appends arrive during every commit
+        time.sleep(0.05)
+        write_tables(tables, marker=marker)
+
+    store.write_tables = slow_write_tables
+    iq = q.IngestQueue(store.write, store=store)
+    log_path = store.ingest_log_path
+    sizes, seen_sealed = [], False
+    try:
+        for k in range(60):
+            iq.submit([_prediction_batch(f"g{k}-", 100)]).result(10)
+            sizes.append(os.path.getsize(log_path))
+            seen_sealed |= os.path.exists(sealed_path(log_path))
+            time.sleep(0.01)
+        assert seen_sealed
+        ids = [r["request_id"] for r in store.rows("SELECT request_id FROM predictions")]
+        assert len(ids) == 6000 and len(set(ids)) == 6000
+        assert max(sizes) < 0.3 * 60 * sizes[0]  # the log never held more than a few commits' worth of batches
+        assert not os.path.exists(sealed_path(log_path))
+    finally:
+        iq.close()
+        store.close()
+
+
+@pytest.mark.parametrize("committed", ["nothing", "the sealed log"])
+def test_start_up_replays_a_sealed_log_and_then_the_current_one(tmp_path, committed):
+    """A crash while a sealed log waited for its commit: start-up replays what the store lacks, once."""
+    from watchkeeper.server import queue as q
+    from watchkeeper.server.ingest_log import sealed_path
+    from watchkeeper.store import open_store
+
+    store = open_store(duckdb_url(tmp_path / "r.duckdb"))
+    log = IngestLog(store.ingest_log_path)
+    old = _prediction_batch("old", 40)
+    end = log.append([("predictions", old.table)])
+    if committed == "the sealed log":
+        store.ingest_log_marker()  # creates the marker table, as the queue does on start-up
+        store.write_tables([("predictions", old.table)], marker=(log.gen, end))
+    sealed_gen = log.seal()
+    log.append([("predictions", _prediction_batch("new", 30).table)])
+    log.close()
+    assert os.path.exists(sealed_path(store.ingest_log_path)) and sealed_gen < IngestLog(store.ingest_log_path).gen
+    iq = q.IngestQueue(store.write, store=store)
+    try:
+        ids = _request_ids(store)
+        assert sorted(ids) == sorted([f"new{i}" for i in range(30)] + [f"old{i}" for i in range(40)])
+        assert not os.path.exists(sealed_path(store.ingest_log_path))
+    finally:
+        iq.close()
+        store.close()
+
+
+def test_a_new_log_after_a_sealed_one_takes_a_later_generation(tmp_path):
+    """If the process dies between sealing and starting the new log, the log made at start-up still
+    comes after the sealed one."""
+    path = str(tmp_path / "x.log")
+    log = IngestLog(path)
+    log.reset(7)
+    log.close()
+    os.replace(path, path + ".sealed")
+    assert IngestLog(path).gen == 8

@@ -9,6 +9,12 @@ that point is replayed, so a batch
 acknowledged just before ``kill -9`` is never lost. Once everything is committed the log is
 emptied and its generation number goes up.
 
+Commits run beside the appends (server/queue.py), so under steady ingest the log may never be
+empty at the end of a commit. When it has grown past a limit, the next commit *seals* it: the file
+is renamed to ``<log>.sealed``, appends go on in a fresh log of the next generation, and the sealed
+file is deleted once that commit (whose marker is the sealed log's end) is in the store. There is at
+most one sealed log; start-up replays it before the current one.
+
 Record format: ``u32 length, u32 crc32, payload``; payload = repeated ``u16 len, kind, u32 len,
 Arrow IPC stream``. A torn last record (the process died mid-write) fails its CRC and is ignored:
 it was never acknowledged.
@@ -53,6 +59,28 @@ def _deserialize(payload: bytes) -> list[tuple[str, pa.Table]]:
     return out
 
 
+def sealed_path(path: str) -> str:
+    """Where a log's older records wait for their commit while new ones go on in ``path``."""
+    return path + ".sealed"
+
+
+def _generation(path: str) -> int:
+    """The generation in the header of the log at ``path``; 0 when there is none."""
+    try:
+        with open(path, "rb") as fh:
+            magic, gen = _HEAD.unpack(fh.read(_HEAD.size))
+    except (OSError, struct.error):
+        return 0
+    return gen if magic == MAGIC else 0
+
+
+def drop_sealed(path: str) -> None:
+    try:
+        os.remove(sealed_path(path))
+    except FileNotFoundError:
+        pass
+
+
 class IngestLog:
     def __init__(self, path: str, fsync: bool = False):
         self.path = path
@@ -64,8 +92,8 @@ class IngestLog:
             if magic != MAGIC:
                 raise ValueError(f"{path} is not a watchkeeper ingest log")
             self.gen = gen
-        else:
-            self.gen = 1
+        else:  # after a sealed log, never a lower generation (the process may have died between seal's steps)
+            self.gen = _generation(sealed_path(path)) + 1
             self._write_header()
         self.end = os.lseek(self._fd, 0, os.SEEK_END)
 
@@ -109,12 +137,22 @@ class IngestLog:
         self.end = pos
         os.lseek(self._fd, pos, os.SEEK_SET)
 
-    def reset(self) -> None:
-        """Everything is in the store: start an empty log of the next generation."""
-        self.gen += 1
+    def reset(self, gen: int | None = None) -> None:
+        """Everything is in the store: start an empty log of the next generation (or of ``gen``)."""
+        self.gen = self.gen + 1 if gen is None else gen
         self._write_header()
         if self.fsync:
             os.fsync(self._fd)
+
+    def seal(self) -> int:
+        """Move this log's records aside to ``sealed_path(self.path)`` and go on in an empty log of the next
+        generation; return the sealed log's generation. Its rows stay replayable until ``drop_sealed``."""
+        sealed, gen = sealed_path(self.path), self.gen
+        os.close(self._fd)
+        os.replace(self.path, sealed)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.reset(gen + 1)
+        return gen
 
     def close(self) -> None:
         try:

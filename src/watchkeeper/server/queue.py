@@ -3,9 +3,11 @@
 A handler waits for its batch to be durable before it answers, so a 2xx means durable. Two modes:
 
 - With an ingest log (a DuckDB file store): the writer appends each batch to the log (see
-  ingest_log.py) and answers at once; it commits to the store in large groups (every
-  ``COMMIT_AGE_S``, stretched to ``BUSY_COMMIT_AGE_S`` under heavy ingest, or ``COMMIT_ROWS`` rows)
-  and whenever a query is about to read, so a reader always sees every acknowledged row.
+  ingest_log.py) and answers at once; a committer thread moves the acknowledged rows to the store in
+  large groups (every ``COMMIT_AGE_S``, stretched to ``BUSY_COMMIT_AGE_S`` under heavy ingest, or
+  ``COMMIT_ROWS`` rows) while the writer goes on appending, and whenever a query is about to read,
+  so a reader always sees every acknowledged row. Rows waiting beside a running commit are bounded
+  (``MAX_PENDING_ROWS``): past that, the writer waits for the commit.
 - Without one (in-memory and ClickHouse stores): the writer commits whatever has queued up in
   one transaction (group commit) before answering.
 
@@ -18,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
 from ..errors import StoreError
@@ -28,6 +30,7 @@ log = logging.getLogger("watchkeeper.ingest")
 
 _STOP = object()
 _SYNC = object()
+_WAKE = object()  # a commit has ended
 MAX_GROUP = 64
 COMMIT_ROWS = 150_000   # above DuckDB's row-group size, so a commit writes blocks instead of WAL
 COMMIT_AGE_S = 1.0
@@ -36,6 +39,8 @@ COMMIT_AGE_S = 1.0
 # at each checkpoint, ~14 µs of CPU a span at 20,000 rows a commit against ~5 µs at 150,000.
 BUSY_ROWS = 10_000
 BUSY_COMMIT_AGE_S = 5.0
+MAX_PENDING_ROWS = 2 * COMMIT_ROWS
+SEAL_BYTES = 256 << 20  # a log this large is sealed at the next commit (see ingest_log.py)
 
 
 class QueueFull(Exception):
@@ -65,7 +70,11 @@ class IngestQueue:
         self._pending: list = []          # (kind, arrow table) acknowledged, not yet in the store
         self._pending_rows = 0
         self._pending_since = 0.0
-        self._pending_pos = 0
+        self._pending_mark = (0, 0)       # (log generation, position) the pending rows reach
+        self._inflight = None             # (future, tables, rows, mark, sealed) of the running commit
+        self._sealed = False              # a sealed log waits for its commit
+        self._committer = None
+        self._own_threads: set[int] = set()
         path = getattr(store, "ingest_log_path", None) if store is not None else None
         if path:
             from .ingest_log import IngestLog
@@ -73,7 +82,7 @@ class IngestQueue:
             self._log = IngestLog(path, fsync=fsync)
             self._recover()
             store.before_read = self.sync
-        self._writer_ident: int | None = None
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="watchkeeper-commit")
         self._thread = threading.Thread(target=self._run, name="watchkeeper-writer", daemon=True)
         self._thread.start()
 
@@ -88,7 +97,9 @@ class IngestQueue:
 
     @property
     def pending_rows(self) -> int:
-        return self._pending_rows
+        """Acknowledged rows not yet committed to the store (waiting or in the running commit)."""
+        inflight = self._inflight
+        return self._pending_rows + (inflight[2] if inflight is not None else 0)
 
     def submit(self, batches: Sequence[Batch]) -> Future:
         if self._closed:
@@ -102,9 +113,9 @@ class IngestQueue:
 
     def sync(self, timeout: float = 30.0) -> None:
         """Block until every acknowledged row is committed to the store (readers call this)."""
-        if self._log is None or (not self._pending and self._queue.empty()) or self._closed:
+        if self._log is None or (not self._pending and self._inflight is None and self._queue.empty()) or self._closed:
             return
-        if threading.get_ident() == self._writer_ident or getattr(_relaxed, "on", False):
+        if threading.get_ident() in self._own_threads or getattr(_relaxed, "on", False):
             return
         fut: Future = Future()
         try:
@@ -119,6 +130,8 @@ class IngestQueue:
         self._closed = True
         self._queue.put(_STOP)
         self._thread.join(timeout)
+        if self._committer is not None:
+            self._committer.shutdown(wait=False)
         if self._store is not None and getattr(self._store, "before_read", None) == self.sync:
             self._store.before_read = None
         if self._log is not None:
@@ -126,18 +139,20 @@ class IngestQueue:
 
     # -- writer thread ---------------------------------------------------------------------
     def _run(self) -> None:
-        self._writer_ident = threading.get_ident()
+        self._own_threads.add(threading.get_ident())
         while True:
+            self._reap()
+            if self._due() and self._inflight is None:
+                self._start_commit()
             timeout = None
-            if self._pending:
+            if self._pending and self._inflight is None:
                 timeout = max(0.0, self._pending_since + self._max_age() - time.monotonic())
             try:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
-                self._commit_pending()
                 continue
             if item is _STOP:
-                self._commit_pending()
+                self._drain()
                 return
             group, syncs, stop = [], [], False
             self._take(item, group, syncs)
@@ -155,9 +170,11 @@ class IngestQueue:
                     self._commit_now(group)
                 else:
                     self._append(group)
-            if self._log is not None and (syncs or stop or self._pending_rows >= COMMIT_ROWS or (
-                    self._pending and time.monotonic() - self._pending_since >= self._max_age())):
-                self._commit_pending()
+            if self._log is not None:
+                if syncs or stop:
+                    self._drain()
+                elif self._pending_rows >= MAX_PENDING_ROWS and self._inflight is not None:
+                    self._wait_for_commit()  # back-pressure: the store is slower than ingest
             for fut in syncs:
                 if not fut.done():
                     fut.set_result(None)
@@ -168,8 +185,14 @@ class IngestQueue:
         """How long acknowledged rows wait for their commit (readers never wait: they force one)."""
         return COMMIT_AGE_S if self._pending_rows < BUSY_ROWS else max(COMMIT_AGE_S, BUSY_COMMIT_AGE_S)
 
+    def _due(self) -> bool:
+        return bool(self._pending) and (self._pending_rows >= COMMIT_ROWS
+                                        or time.monotonic() - self._pending_since >= self._max_age())
+
     @staticmethod
     def _take(item, group: list, syncs: list) -> None:
+        if item is _WAKE:
+            return
         if item[0] is _SYNC:
             syncs.append(item[1])
         else:
@@ -210,37 +233,96 @@ class IngestQueue:
                 self._pending_since = time.monotonic()
             self._pending.extend(tables)
             self._pending_rows += sum(t.num_rows for _, t in tables)
-            self._pending_pos = pos
+            self._pending_mark = (self._log.gen, pos)
         for _, fut in group:
             fut.set_result(None)
 
-    def _commit_pending(self) -> None:
-        if not self._pending:
-            return
+    # -- commits: started and reaped by the writer thread, run by the committer thread -----------
+    def _start_commit(self) -> None:
+        tables, rows, mark = self._pending, self._pending_rows, self._pending_mark
+        sealed = self._sealed
+        if not sealed and self._log.end >= SEAL_BYTES:
+            self._log.seal()  # the pending rows are all in the sealed log: ``mark`` still points into it
+            self._sealed = sealed = True
+        self._pending, self._pending_rows = [], 0
+        fut = self._committer.submit(self._commit, tables, mark)
+        self._inflight = (fut, tables, rows, mark, sealed)
+        fut.add_done_callback(self._wake)
+
+    def _commit(self, tables: list, mark: tuple[int, int]) -> float:
+        self._own_threads.add(threading.get_ident())
         started = time.perf_counter()
+        self._store.write_tables(tables, marker=mark)
+        return time.perf_counter() - started
+
+    def _wake(self, _fut) -> None:
         try:
-            self._store.write_tables(self._pending, marker=(self._log.gen, self._pending_pos))
-        except Exception as exc:  # the rows stay in the log and in memory; retried on the next tick
+            self._queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # the writer has items to take and reaps the commit on its way
+
+    def _wait_for_commit(self) -> None:
+        if self._inflight is not None:
+            try:
+                self._inflight[0].exception()  # waits
+            finally:
+                self._reap()
+
+    def _drain(self) -> None:
+        """Commit every acknowledged row now (a reader is waiting, or the server is stopping)."""
+        self._wait_for_commit()
+        if self._pending:
+            self._start_commit()
+            self._wait_for_commit()
+
+    def _reap(self) -> None:
+        if self._inflight is None or not self._inflight[0].done():
+            return
+        fut, tables, rows, mark, sealed = self._inflight
+        self._inflight = None
+        exc = fut.exception()
+        if exc is not None:  # the rows stay in the log and go back in front of the pending ones; retried later
             self.last_error = f"commit to the store failed (rows are safe in the ingest log): {exc}"
             log.error(self.last_error)
+            if not self._pending:
+                self._pending_mark = mark
+            self._pending = tables + self._pending
+            self._pending_rows += rows
             self._pending_since = time.monotonic()
             return
         self.last_error = None
         if self._on_write is not None:
-            self._on_write(time.perf_counter() - started, self._pending_rows)
-        self._pending, self._pending_rows = [], 0
-        if self._log.end == self._pending_pos:
+            self._on_write(fut.result(), rows)
+        if sealed:
+            from .ingest_log import drop_sealed
+
+            drop_sealed(self._log.path)
+            self._sealed = False
+        if not self._pending and mark == (self._log.gen, self._log.end):
             self._log.reset()
 
     def _recover(self) -> None:
-        """Replay what the log holds beyond the store's marker (rows acknowledged before a crash)."""
+        """Replay what the logs (sealed, then current) hold beyond the store's marker: rows acknowledged
+        before a crash."""
+        import os
+
+        from .ingest_log import IngestLog, drop_sealed, sealed_path
+
         gen, pos = self._store.ingest_log_marker()
-        start = pos if gen == self._log.gen else None
-        tables, end = [], None
-        for end, record in self._log.records(start):
+        tables = []
+        if os.path.exists(sealed_path(self._log.path)):
+            old = IngestLog(sealed_path(self._log.path))
+            try:
+                if gen <= old.gen:  # a later generation in the marker: the sealed log is all in the store
+                    for _, record in old.records(pos if gen == old.gen else None):
+                        tables.extend(record)
+            finally:
+                old.close()
+        for _, record in self._log.records(pos if gen == self._log.gen else None):
             tables.extend(record)
         if tables:
-            self._store.write_tables(tables, marker=(self._log.gen, end))
+            self._store.write_tables(tables, marker=(self._log.gen, self._log.end))
             log.warning("replayed %d rows from the ingest log", sum(t.num_rows for _, t in tables))
+        drop_sealed(self._log.path)
         if not self._log.empty:
             self._log.reset()
