@@ -215,14 +215,22 @@ def ingest_part(tmp: str, rng: random.Random, args) -> None:
 
     bodies = [make_request(rng) for _ in range(args.batches)]
     parse_only, decode_rate = in_process(bodies[:40])
+    from ingest_bench import cpu_seconds
+
     server = LiveServer(duckdb_url(Path(tmp) / "ingest.duckdb")).start()
     try:
         ingest(server.url, bodies[:10], args.connections)  # warm up
+        pid = server.proc.pid
+        cpu_main, cpu_all = cpu_seconds(pid, children=False), cpu_seconds(pid)
         rate = ingest(server.url, bodies, args.connections)
+        cpu_main, cpu_all = cpu_seconds(pid, children=False) - cpu_main, cpu_seconds(pid) - cpu_all
     finally:
         server.stop()
+    n = len(bodies) * BATCH
     print(f"OTLP ingest (protobuf, batches of {BATCH}, {args.connections} connections, DuckDB): {rate:,.0f} spans/s "
           f"(target >= 50,000)")
+    print(f"  CPU per span: server + ingest workers {cpu_all / n * 1e6:.1f} µs (server process {cpu_main / n * 1e6:.1f}, "
+          f"workers {(cpu_all - cpu_main) / n * 1e6:.1f}); {os.getloadavg()[0]:.2f} load average")
     print(f"  in-process protobuf parse only: {parse_only:,.0f} spans/s; parse + normalise: {decode_rate:,.0f} spans/s "
           f"(server reaches {rate / decode_rate:.0%} of the in-process decoder)")
 
@@ -236,12 +244,15 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=210)
     ap.add_argument("--skip-ingest", action="store_true", help="only the trace-list part")
+    ap.add_argument("--skip-list", action="store_true", help="only the ingest part")
     args = ap.parse_args()
     rng = random.Random(7)
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_ingest:
             ingest_part(tmp, rng, args)
+        if args.skip_list:
+            return
         url = duckdb_url(Path(tmp) / "list.duckdb")
         t = time.perf_counter()
         fill(url, args.spans)

@@ -53,7 +53,6 @@ class IngestPool:
         self._lock = threading.Lock()
         self.remote_batches = 0
         self.local_batches = 0
-        self._in_flight = 0  # jobs submitted and not yet answered (only touched on the event loop)
 
     async def prepare(self, kind: str, body: bytes, content_type: str | None, content_encoding: str | None,
                       limit: int, project: str, steps: Sequence[Step] = ()) -> Batch:
@@ -64,13 +63,12 @@ class IngestPool:
             return unpack(packed)
         return prepare(kind, body, content_type, content_encoding, limit, project, steps, received)
 
-    async def run(self, size: int, fn: Callable, *args: Any, when_idle: bool = False) -> tuple[bool, Any]:
+    async def run(self, size: int, fn: Callable, *args: Any) -> tuple[bool, Any]:
         """``(True, fn(*args))`` computed in a worker process, or ``(False, None)``: do it in-process (the pool
-        is off, starting or closed, the body is under ``min_bytes``, or ``when_idle`` and every worker is busy)."""
+        is off, starting or closed, or the body is under ``min_bytes``)."""
         if self.workers and size >= self.min_bytes and not self._closed:
             pool = self._pool if self._ready else self._start()
-            if pool is not None and not (when_idle and self._in_flight >= self.workers):
-                self._in_flight += 1
+            if pool is not None:
                 try:
                     result = await asyncio.wrap_future(pool.submit(fn, *args))
                 except BrokenProcessPool:
@@ -79,8 +77,6 @@ class IngestPool:
                 else:
                     self.remote_batches += 1
                     return True, result
-                finally:
-                    self._in_flight -= 1
         self.local_batches += 1
         return False, None
 
