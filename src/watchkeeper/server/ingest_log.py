@@ -147,11 +147,18 @@ class IngestLog:
     def seal(self) -> int:
         """Move this log's records aside to ``sealed_path(self.path)`` and go on in an empty log of the next
         generation; return the sealed log's generation. Its rows stay replayable until ``drop_sealed``."""
-        sealed, gen = sealed_path(self.path), self.gen
+        gen = self.gen
+        os.replace(self.path, sealed_path(self.path))  # the open descriptor follows the file
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(self._fd)
-        os.replace(self.path, sealed)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._fd = fd
         self.reset(gen + 1)
+        if self.fsync:  # make the rename durable too
+            dir_fd = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         return gen
 
     def close(self) -> None:

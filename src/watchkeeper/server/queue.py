@@ -242,8 +242,11 @@ class IngestQueue:
         tables, rows, mark = self._pending, self._pending_rows, self._pending_mark
         sealed = self._sealed
         if not sealed and self._log.end >= SEAL_BYTES:
-            self._log.seal()  # the pending rows are all in the sealed log: ``mark`` still points into it
-            self._sealed = sealed = True
+            try:
+                self._log.seal()  # the pending rows are all in the sealed log: ``mark`` still points into it
+                self._sealed = sealed = True
+            except OSError as exc:  # the log goes on growing; the next commit tries again
+                log.error("could not seal the ingest log %s: %s", self._log.path, exc)
         self._pending, self._pending_rows = [], 0
         fut = self._committer.submit(self._commit, tables, mark)
         self._inflight = (fut, tables, rows, mark, sealed)
