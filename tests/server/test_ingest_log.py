@@ -34,6 +34,26 @@ def test_log_round_trip_and_torn_tail(tmp_path):
     assert log.empty and log.gen == gen + 1 and list(log.records()) == []
 
 
+def test_a_table_with_its_ipc_stream_at_hand_is_logged_as_that_stream(tmp_path):
+    """An ingest worker's Arrow IPC stream goes into the log as it is (no second serialisation) and reads
+    back as the same table; a table without one is serialised."""
+    from watchkeeper.ingest.prepare import pack, unpack
+    from watchkeeper.ingest.records import Batch
+
+    cols = {"project": ["p"] * 3, "kind": ["thumbs"] * 3, "request_id": ["a", "b", "c"], "value": ["1", "0", "1"]}
+    from watchkeeper.store.schema import TABLES
+
+    cols.update({name: [None] * 3 for name, _ in TABLES["feedback"] if name not in cols})
+    batch = unpack(pack(Batch("feedback", cols, rows=3)))
+    assert batch.ipc and batch.table.num_rows == 3
+    log = IngestLog(str(tmp_path / "s.log"))
+    other = pa.table({"a": [1, 2]})
+    log.append([("feedback", batch.table), ("labels", other)], [batch.ipc, None])
+    assert batch.ipc in open(tmp_path / "s.log", "rb").read()
+    (_, tables), = list(log.records())
+    assert tables[0][1].equals(batch.table) and tables[1][1].equals(other)
+
+
 @pytest.mark.e2e
 def test_rows_only_in_the_log_are_replayed_after_sigkill(tmp_path):
     """A batch acknowledged and killed before any commit to DuckDB is there after restart."""

@@ -82,7 +82,8 @@ def unpack(packed: tuple) -> Batch:
 
         table = pa.ipc.open_stream(ipc).read_all()
     return Batch(kind=kind, columns=TableColumns(table) if table is not None else {}, rows=rows,
-                 errors=[FieldError(*e) for e in errors], summary=summary, table=table, notes=notes)
+                 errors=[FieldError(*e) for e in errors], summary=summary, table=table, notes=notes,
+                 ipc=ipc if table is not None else None)
 
 
 _TIMESTAMP_ID = None

@@ -64,6 +64,7 @@ class Batch:
     summary: dict[str, Any] | None = None
     table: Any = None
     notes: dict[str, Any] = field(default_factory=dict)  # what ingest steps leave for after-ingest hooks
+    ipc: bytes | None = None  # ``table`` as the Arrow IPC stream it was read from (the ingest log reuses it)
 
     @property
     def ok(self) -> bool:

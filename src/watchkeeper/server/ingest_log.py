@@ -36,10 +36,10 @@ _HEAD = struct.Struct("<8sQ")  # magic, generation
 _REC = struct.Struct("<II")
 
 
-def _serialize(tables: list[tuple[str, pa.Table]]) -> bytes:
+def _serialize(tables: list[tuple[str, pa.Table]], streams: list[bytes | None] | None = None) -> bytes:
     parts = []
-    for kind, table in tables:
-        data = ipc_bytes(table)
+    for i, (kind, table) in enumerate(tables):
+        data = streams[i] if streams is not None and streams[i] is not None else ipc_bytes(table)
         k = kind.encode()
         parts.append(struct.pack("<H", len(k)) + k + struct.pack("<I", len(data)) + data)
     return b"".join(parts)
@@ -107,9 +107,10 @@ class IngestLog:
     def empty(self) -> bool:
         return self.end <= _HEAD.size
 
-    def append(self, tables: list[tuple[str, pa.Table]]) -> int:
-        """Write one record; return the log position after it (what a commit marker records)."""
-        payload = _serialize(tables)
+    def append(self, tables: list[tuple[str, pa.Table]], streams: list[bytes | None] | None = None) -> int:
+        """Write one record; return the log position after it (what a commit marker records). ``streams``:
+        each table's Arrow IPC stream where one is at hand (an ingest worker's), so it is not written again."""
+        payload = _serialize(tables, streams)
         record = _REC.pack(len(payload), zlib.crc32(payload)) + payload
         view = memoryview(record)
         while view:

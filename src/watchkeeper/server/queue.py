@@ -223,8 +223,9 @@ class IngestQueue:
         from ..store.schema import batch_arrow
 
         try:
-            tables = [(b.kind, batch_arrow(b)) for item in group for b in item[0] if b.rows]
-            pos = self._log.append(tables) if tables else self._log.end
+            batches = [b for item in group for b in item[0] if b.rows]
+            tables = [(b.kind, batch_arrow(b)) for b in batches]
+            pos = self._log.append(tables, [b.ipc for b in batches]) if tables else self._log.end
         except Exception as exc:
             self._fail(group, exc)
             return
