@@ -93,10 +93,11 @@ def cpu_seconds(pid: int, children: bool = True) -> float:
     """User + system CPU seconds of ``pid`` (and its children, unless ``children`` is false) so far (Linux /proc)."""
     total = 0.0
     pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()] if children else []
-    except OSError:
-        pass
+    for task in Path(f"/proc/{pid}/task").iterdir() if children else ():  # children of every thread
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
     for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
@@ -186,7 +187,7 @@ def main() -> None:
     print(f"ingest workers: {ing['workers']}")
     all_ms, main_ms, client_ms = ing["cpu_ms_per_1000"]
     print(f"CPU per 1,000 predictions: server + ingest workers {all_ms:.1f} ms (server process {main_ms:.1f}, "
-          f"workers {all_ms - main_ms:.1f}), this benchmark's HTTP client {client_ms:.1f} ms "
+          f"ingest and scan workers {all_ms - main_ms:.1f}), this benchmark's HTTP client {client_ms:.1f} ms "
           f"({os.getloadavg()[0]:.2f} load average at the end)")
 
 

@@ -229,8 +229,8 @@ def ingest_part(tmp: str, rng: random.Random, args) -> None:
     n = len(bodies) * BATCH
     print(f"OTLP ingest (protobuf, batches of {BATCH}, {args.connections} connections, DuckDB): {rate:,.0f} spans/s "
           f"(target >= 50,000)")
-    print(f"  CPU per span: server + ingest workers {cpu_all / n * 1e6:.1f} µs (server process {cpu_main / n * 1e6:.1f}, "
-          f"workers {(cpu_all - cpu_main) / n * 1e6:.1f}); {os.getloadavg()[0]:.2f} load average")
+    print(f"  CPU per span: all server processes {cpu_all / n * 1e6:.1f} µs (server process {cpu_main / n * 1e6:.1f}, "
+          f"ingest and scan workers {(cpu_all - cpu_main) / n * 1e6:.1f}); {os.getloadavg()[0]:.2f} load average")
     print(f"  in-process protobuf parse only: {parse_only:,.0f} spans/s; parse + normalise: {decode_rate:,.0f} spans/s "
           f"(server reaches {rate / decode_rate:.0%} of the in-process decoder)")
 
