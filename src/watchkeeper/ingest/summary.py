@@ -31,21 +31,28 @@ def summarize(kind: str, columns: dict[str, list[Any]], rows: int) -> dict[str, 
     if not rows:
         return out
     if kind == "predictions":
-        keys = list(zip(columns["project"], columns["model"], columns["model_version"]))
-        out["classes"] = Tally(zip(keys, columns["output_label"]))
+        uniq, codes = _codes(columns, rows)
+        labels = columns["output_label"]
+        if codes is None:
+            out["classes"] = Tally({(uniq[0], label): n for label, n in Tally(labels).items()})
+        else:
+            out["classes"] = Tally({(uniq[c], label): n for (c, label), n in Tally(zip(codes.tolist(), labels)).items()})
         errors = columns["error"]
-        out["errors"] = Tally(k for k, e in zip(keys, errors) if e is not None) if errors.count(None) < rows else Tally()
+        if errors.count(None) < rows:
+            keys = [uniq[0]] * rows if codes is None else [uniq[c] for c in codes.tolist()]
+            out["errors"] = Tally(k for k, e in zip(keys, errors) if e is not None)
+        else:
+            out["errors"] = Tally()
         latency = np.array(columns["latency_ms"], dtype=float) / 1000.0  # None -> nan
         sizes = np.asarray(columns["input_size"], dtype=float)
-        first = keys[0]
-        groups = {first: None} if keys.count(first) == rows else _group(keys)
         lat, size = {}, {}
-        for key, idx in groups.items():
-            sel = latency if idx is None else latency[idx]
+        for i, key in enumerate(uniq):
+            mask = None if codes is None else codes == i
+            sel = latency if mask is None else latency[mask]
             sel = sel[~np.isnan(sel)]
             if sel.size:
                 lat[key] = bucket(_LAT, sel)
-            size[key[:2]] = _add(size.get(key[:2]), bucket(_SIZE, sizes if idx is None else sizes[idx]))
+            size[key[:2]] = _add(size.get(key[:2]), bucket(_SIZE, sizes if mask is None else sizes[mask]))
         out["latency"], out["input_size"] = lat, size
     elif kind == "labels":
         out["projects"] = Tally(columns["project"])
@@ -54,11 +61,17 @@ def summarize(kind: str, columns: dict[str, list[Any]], rows: int) -> dict[str, 
     return out
 
 
-def _group(keys: list[tuple]) -> dict[tuple, np.ndarray]:
-    groups: dict[tuple, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)
-    return {k: np.asarray(v) for k, v in groups.items()}
+def _codes(columns: dict[str, list[Any]], rows: int) -> tuple[list[tuple], np.ndarray | None]:
+    """The distinct (project, model, version) keys of a batch in first-seen order, and each row's index into
+    them (None when the batch has a single key, the usual case: one service logs one model)."""
+    projects, models, versions = columns["project"], columns["model"], columns["model_version"]
+    first = (projects[0], models[0], versions[0])
+    if projects.count(first[0]) == rows and models.count(first[1]) == rows and versions.count(first[2]) == rows:
+        return [first], None
+    keys = list(zip(projects, models, versions))
+    uniq = list(dict.fromkeys(keys))
+    index = {key: i for i, key in enumerate(uniq)}
+    return uniq, np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=rows)
 
 
 def _add(a, b):
