@@ -1,8 +1,9 @@
 """The shortcuts inside the scans give exactly the answers of the plain regular expressions.
 
-Each shortcut only decides where a pattern is tried (literal starts, start-anchored patterns, the
-runs an e-mail or a base64 token can begin in, merged digit windows, key sets before ``holds``), so
-each is compared here with the plain scan it replaces, on corpus text and on generated text.
+Each shortcut only decides where a pattern is tried (literal starts and the trie that finds them,
+start-anchored patterns, the runs an e-mail or a base64 token can begin in, merged digit windows, key
+sets before ``holds`` and the compiled gates made of both, whole leet runs), so each is compared here
+with the plain scan it replaces, on corpus text and on generated text.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from watchkeeper.security import find_pii
-from watchkeeper.security.decoders import _B64, _a85_plain, _a85_unreadable, _b64_matches, readable
-from watchkeeper.security.detectors import _index
+from watchkeeper.security.decoders import _B64, _a85_plain, _a85_unreadable, _b64_matches, find_encoded, readable
+from watchkeeper.security.detectors import _GATES, _index
 from watchkeeper.security.guard import STRUCTURED_PII
-from watchkeeper.security.normalize import normalize
-from watchkeeper.security.patterns import CONTEXT_FEATURES, INPUT_FEATURES
+from watchkeeper.security.normalize import _LEET_CLASSES, _LEET_WORD, _leet_spans, normalize
+from watchkeeper.security.patterns import CONTEXT_FEATURES, INPUT_FEATURES, literal_trie
 from watchkeeper.security.pii import _EMAIL, _WINDOW, _digit_windows, _emails
-from watchkeeper.security.prefilter import anchored_starts, holds, starts, text_keys, text_words
+from watchkeeper.security.prefilter import anchored_starts, holds, key_sets, starts, text_keys, text_words
 from watchkeeper.security.textfacts import class_maps
 
 CORPUS = Path(os.environ.get("WATCHKEEPER_SECURITY_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "security"))
@@ -175,3 +176,97 @@ def test_equal_weight_hits_give_the_same_evidence_under_any_hash_seed():
         env = dict(os.environ, PYTHONHASHSEED=seed)
         out.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
     assert len(out) == 1 and out.pop().strip()
+
+
+def _gate_by_parts(f, text: str, keys) -> bool:
+    """What ``detectors._gate(f)`` compiles, tested one part at a time."""
+    return all(not g.isdisjoint(keys) for g in key_sets(f.needs)) and f.opens(text) \
+        and (not f.needs or f.quick or holds(f.needs, text, {}, keys))
+
+
+def _views(raw: str) -> list[str]:
+    n = normalize(raw)
+    return [n.text] + ([n.leet] if n.leet else [])
+
+
+def test_compiled_feature_gates_answer_like_their_parts_on_the_corpus():
+    """The generated gate of every feature (key sets, start words, ``holds``) equals its parts, on every view."""
+    _index(FEATURES)
+    gates = _GATES[id(FEATURES)]
+    passed = failed = 0
+    for raw in _corpus(4):
+        for text in _views(raw):
+            keys = text_keys(text, text_words(text))
+            seen: dict[str, bool] = {}  # shared, as ``_match`` shares it between the features of a view
+            for f in FEATURES:
+                got = gates[f.name](text, seen, keys)
+                assert got == _gate_by_parts(f, text, keys), (f.name, text[:120])
+                passed += got
+                failed += not got
+    assert passed > 1000 and failed > 1000
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(_WORDS + ["1gn0r3", "pr3v10us", "4ll", "y0u", "@", "$", "|", "!", "é", "Ｉｇｎｏｒｅ",
+                                                    "\u200b", "SGVsbG8=", "d e c o d e"]),
+                          st.text(alphabet="abcdeiorstuy0134@$|! \n.:_", max_size=8)), max_size=40).map(" ".join))
+def test_compiled_feature_gates_answer_like_their_parts_on_generated_text(text):
+    _index(FEATURES)
+    gates = _GATES[id(FEATURES)]
+    for view in _views(text):
+        keys = text_keys(view, text_words(view))
+        for f in FEATURES:
+            assert gates[f.name](view, {}, keys) == _gate_by_parts(f, view, keys), f.name
+
+
+def _starts_by_alternation(f, text: str) -> list[int]:
+    """Every position where one of the literal starts of ``f`` occurs, found with the plain alternation."""
+    plain = "|".join(map(re.escape, starts(f.pattern)[0]))
+    return [m.start() for m in re.finditer(f"(?=(?:{plain}))", text)]
+
+
+def test_literal_trie_matches_where_the_plain_alternation_does():
+    """``Feature.fast`` (a trie of the literal starts) finds candidates at exactly the alternation's positions."""
+    rx = re.compile(literal_trie(("act", "act as", "ask", "as")))
+    assert [m.group(0) for m in rx.finditer("act as ask a as")] == ["act as", "ask", "as"]
+    assert rx.fullmatch("ac") is None
+    with_starts = [f for f in FEATURES if starts(f.pattern) is not None]
+    assert len(with_starts) > 50
+    found = 0
+    for raw in _corpus(10):
+        for text in _views(raw):
+            for f in with_starts:
+                want = _starts_by_alternation(f, text)
+                assert [m.start() for m in re.finditer(f"(?=(?:{f.fast.pattern}))", text)] == want, f.name
+                found += len(want)
+    assert found > 10_000
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["ab1", "1gn0r3", "@", "$", "|", "!", "_", " ", "\n", ".", "-", "z", "09", "a", "b@c.io",
+                                 "12bh12", "x!1", "!a1", "a1!", "__a1__"]), max_size=40).map("".join))
+def test_leet_spans_are_the_leet_word_matches(text):
+    """``_leet_spans`` (run by run, whole runs taken when ``\\b`` holds at both ends) equals ``_LEET_WORD.finditer``."""
+    low = text.lower()
+    assert _leet_spans(low, low.encode("ascii").translate(_LEET_CLASSES)) == [m.span() for m in _LEET_WORD.finditer(low)]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(["<~87cURD]i,\"Ebo80~>", "9jqo^BlbD-BleB1DJ+*+F(f,q", "M:&5L;&\\@=V]R;&0",
+                                           "SGVsbG8gd29ybGQ=", "uryyb jbeyq", "x" * 17, "a@b.io", "http://x.io/a?b=c",
+                                           " ", "\n", "é", "Zm9v", ",", ".", "z"]),
+                          st.text(alphabet="abcXYZ019 .-:=@/+\n\\%&#()'_~<>!", max_size=12)), max_size=40).map("".join))
+def test_decoders_given_the_words_decode_what_they_find_alone(text):
+    """``find_encoded(text, words=...)`` (the letter runs the detectors already have) decodes the same spans."""
+    words = text_words(text.lower())
+    assert find_encoded(text, words=words) == find_encoded(text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_WORDS + ["<", "<|", "[", "]", "(", "{", "_", "____", "@", "é", "<img", "<script"]),
+                max_size=40).map(" ".join))
+def test_symbol_anchors_are_found_by_plain_substring_tests(text):
+    """``present`` looks only for the symbol anchors whose first character occurs: it finds what ``in`` finds."""
+    index = _index(FEATURES)[0]
+    symbols = set(index._symbols)
+    assert index.present(text) & symbols == {a for a in symbols if a in text}

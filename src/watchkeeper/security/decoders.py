@@ -93,8 +93,11 @@ def readable(data: bytes | str) -> str | None:
     return s
 
 
-def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
-    """Decode every encoded span in ``text`` that yields readable text (at most ``limit``)."""
+def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None) -> list[Decoded]:
+    """Decode every encoded span in ``text`` that yields readable text (at most ``limit``).
+
+    ``words``: the set of lower-cased runs of ASCII letters of ``text`` (as bytes), when the caller has it.
+    """
     out: list[Decoded] = []
 
     def add(kind: str, m_start: int, m_end: int, data: bytes | str | None) -> None:
@@ -105,7 +108,7 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
             out.append(Decoded(kind, m_start, m_end, s))
 
     cm = class_maps(text)  # None: no gates, scan everything
-    stats = _Stats(text, cm)
+    stats = _Stats(text, cm, words)
     if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
         for m in (_B64.finditer(text) if cm is None else _b64_matches(text, cm["b64"])):
             tok = m.group(0)[:_MAX_SPAN]
@@ -152,7 +155,7 @@ def find_encoded(text: str, limit: int = 12) -> list[Decoded]:
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
     if stats.long16:
-        _b85_candidates(text, add, stats.long if cm is not None else None)
+        _b85_candidates(text, add, stats.long if cm is not None else None, stats.starts)
     if stats.nato:
         for m in _NATO_RE.finditer(text):
             add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
@@ -278,14 +281,15 @@ _QP_GATE = re.compile(r"=(?:[0-9A-F]{2}|\r?\n)")
 class _Stats:
     """Cheap character-class facts that decide which decoders can possibly find something."""
 
-    __slots__ = ("long16", "long", "digits", "morse", "nato", "words")
+    __slots__ = ("long16", "long", "starts", "digits", "morse", "nato", "words")
 
-    def __init__(self, text: str, cm=None) -> None:
+    def __init__(self, text: str, cm=None, words: set[bytes] | None = None) -> None:
         if cm is not None:
-            self._ascii(text, cm)
+            self._ascii(text, cm, words)
             return
         toks = text.split()
         self.long = list(compress(toks, map((16).__le__, map(len, toks))))  # exactly the matches of ``\S{16,}``
+        self.starts = None
         self.long16 = bool(self.long)
         self.digits = _DIGIT.search(text) is not None
         self.morse = sum(text.count(p) for p in (" .", " -", "/.", "/-", "\n.", "\n-")) >= 4 or text[:1] in ".-"
@@ -293,26 +297,28 @@ class _Stats:
         self.nato = sum(low.count(w) for w in _NATO_COMMON) >= 3
         self.words = None
 
-    def _ascii(self, text: str, cm) -> None:
+    def _ascii(self, text: str, cm, words: set[bytes] | None) -> None:
         """The same facts for ASCII text, read off class views at C speed."""
         # the tokens of 16 or more characters: runs of sixteen "x" in a view where white space is " "
         view = cm.raw.translate(_SPACE_X)
-        long = []
+        long, starts = [], []
         i = view.find(b"x" * 16)
         while i >= 0:
             end = view.find(b" ", i)
             if end < 0:
                 end = len(view)
             long.append(text[i:end])
+            starts.append(i)
             i = view.find(b"x" * 16, end)
-        self.long = long
+        self.long, self.starts = long, starts
         self.long16 = bool(long)
         self.digits = b"d" in cm["digits"]
         m = cm["morse"]  # "." and "-" are "m": " ." is b" m", "/-" is b"/m"...
         self.morse = m.count(b" m") + m.count(b"/m") + m.count(b"\nm") >= 4 or text[:1] in ".-"
         # ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words rules most texts
         # out before the 27 substring counts
-        self.words = set(cm.raw.translate(_LETTERS_LOWER).split())  # the lower-cased letter runs
+        # the lower-cased letter runs
+        self.words = set(cm.raw.translate(_LETTERS_LOWER).split()) if words is None else words
         self.nato = not _NATO_WORDS.isdisjoint(self.words) and len(view.split()) >= 4 \
             and sum(text.lower().count(w) for w in _NATO_COMMON) >= 3
 
@@ -377,25 +383,33 @@ def _braille(tok: str) -> str:
     return "".join(out)
 
 
-def _b85_candidates(text: str, add, long: list[str] | None = None) -> None:
+def _b85_candidates(text: str, add, long: list[str] | None = None, starts: list[int] | None = None) -> None:
+    """Base85 / Ascii85 tokens (``\\S{16,}``; ``long`` and their ``starts`` when the caller has them)."""
+    ascii_text = long is not None  # the caller's ``long`` comes from the ASCII facts
+    if long is None:
+        found = [(m.start(), m.group(0)) for m in _B85_TOKEN.finditer(text)]
+        starts, long = [a for a, _ in found], [t for _, t in found]
+    elif starts is None:
+        starts = [a for a, _ in _located(text, long)]
     tries = 0
-    for start, tok in (((m.start(), m.group(0)) for m in _B85_TOKEN.finditer(text)) if long is None else _located(text, long)):
+    # which alphabet each token fits, tested at C speed for all of them before the loop
+    for start, tok, in_b85, in_a85 in zip(starts, long, map(_B85_ALPHABET.issuperset, long),
+                                          map(_A85_ALPHABET.issuperset, long)):
+        if not (in_b85 or in_a85 or tok.startswith("<~") and tok.endswith("~>")):
+            continue  # neither alphabet fits: the loop below would skip both decoders
         if "://" in tok or tok.isalnum() or len(tok) > _MAX_SPAN or not tok.isascii():
             continue
-        chars = set(tok)
-        if not _b85_possible(tok, chars):
-            continue  # neither alphabet fits: the loop below would skip both decoders
         punct = len(tok.encode("ascii").translate(None, _ALNUM))  # the characters that are not letters or digits
         if punct < len(tok) * 0.08:
             continue
-        for fn, alphabet in ((base64.b85decode, _B85_ALPHABET), (base64.a85decode, _A85_ALPHABET)):
+        for fn, fits in ((base64.b85decode, in_b85), (base64.a85decode, in_a85)):
             body = tok[2:-2] if fn is base64.a85decode and tok.startswith("<~") and tok.endswith("~>") else tok
-            if not chars <= alphabet and body is tok:
+            if not fits and body is tok:
                 continue
             tries += 1
             if tries > 8:
                 return
-            plain = fn is base64.a85decode and body is tok and long is not None
+            plain = fn is base64.a85decode and body is tok and ascii_text
             if plain and _a85_unreadable(body):
                 continue  # what it decodes to is not UTF-8: ``add`` would drop it
             try:
@@ -449,11 +463,6 @@ def _located(text: str, toks: list[str]):
         pos = text.find(tok, pos)
         yield pos, tok
         pos += len(tok)
-
-
-def _b85_possible(tok: str, chars: set[str] | None = None) -> bool:
-    chars = set(tok) if chars is None else chars
-    return chars <= _B85_ALPHABET or chars <= _A85_ALPHABET or tok.startswith("<~") and tok.endswith("~>")
 
 
 def _uu(text: str, add) -> None:

@@ -17,12 +17,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from itertools import filterfalse
+from operator import eq as _eq
 from typing import Callable
 
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
-from .prefilter import holds, key_sets, text_keys, text_words
+from .prefilter import compiled, key_sets, text_keys, text_words
 from . import textfacts
 from .trigger import TriggerIndex
 
@@ -139,13 +140,17 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
         return det
     n = normalize(text)
     hits: dict[str, Hit] = {}
-    _match(features, n.text, "text", hits)
+    words = text_words(n.text) if textfacts.ENABLED else None
+    _match(features, n.text, "text", hits, words)
     if n.leet is not None and n.leet != n.text:
         _match(features, n.leet, "leet", hits)
     for msg in n.hidden:
         det.decoded.append(msg)
         _match(features, normalize(msg).text, "hidden_unicode", hits)
-    decoded = find_encoded(text)
+    # ASCII text whose letters normalisation left alone (no joined "s p a c e d" runs, no control
+    # characters removed) has the same lower-cased letter runs as ``n.text``: the decoders reuse them
+    same = words is not None and text.isascii() and not n.spaced_runs and not n.invisible
+    decoded = find_encoded(text, words=words if same else None)
     for d in decoded:
         det.decoded.append(d.text)
         _match(features, normalize(d.text).text, f"decoded:{d.kind}", hits)
@@ -164,35 +169,44 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
 
 
 _INDEXES: dict[int, tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]] = {}
+_GATES: dict[int, dict[str, Callable[[str, dict[str, bool], set[bytes]], bool]]] = {}
 
 
 def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]:
     got = _INDEXES.get(id(features))
     if got is None:
-        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features},
-                                        {f.name: key_sets(f.needs) for f in features})
+        key_gates = {f.name: key_sets(f.needs) for f in features}
+        _GATES[id(features)] = {f.name: _gate(f, key_gates[f.name]) for f in features}
+        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features}, key_gates)
     return got
 
 
-def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit]) -> None:
+def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str, dict[str, bool], set[bytes]], bool]:
+    """Whether ``f`` is worth a search on a view, as one generated function ``(text, seen, keys) -> bool``.
+
+    In order: a word every match needs is missing (a set test per key set); the pattern is anchored at
+    the start, which holds none of its first words; a literal piece every match needs is missing
+    (``holds``, see prefilter.py), not tested for patterns without pieces or whose search only looks
+    for rare literals in windows (``quick``).
+    """
+    return compiled(f.needs, key_gates, f.opens if f.start_words is not None else None, bool(f.needs) and not f.quick)
+
+
+def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit],
+           words: set[bytes] | None = None) -> None:
+    """Add the hits of ``features`` on one view of the text; ``words``: ``text_words(view_text)`` when known."""
     boost = 0.1 if view != "text" and view != "leet" else 0.0
-    index, by_name, key_gates = _index(features)
-    words = text_words(view_text) if textfacts.ENABLED else None
+    index, by_name, _ = _index(features)
+    gates = _GATES[id(features)]
+    if words is None:
+        words = text_words(view_text) if textfacts.ENABLED else None
     keys = text_keys(view_text, words) if textfacts.ENABLED else None
     seen: dict[str, bool] = {}  # substring tests already made on this view
 
     def worth_a_search(name: str) -> bool:
         if view == "leet" and name in hits:
             return False  # an unboosted view cannot outweigh the hit the plain text already gave
-        for ks in key_gates[name]:  # a word every match needs is missing: decided by a set test
-            if ks.isdisjoint(keys):
-                return False
-        f = by_name[name]
-        if not f.opens(view_text):
-            return False  # anchored at the start, which holds none of its first words
-        # a literal piece every match needs may be missing (see prefilter.py); not worth testing for
-        # patterns whose search only looks for rare literals in windows
-        return not f.needs or f.quick or holds(f.needs, view_text, seen, keys)
+        return gates[name](view_text, seen, keys)  # see _gate
 
     keep = worth_a_search if textfacts.ENABLED else None
     for name, positions in index.candidates(view_text, words, keep).items():
@@ -241,7 +255,8 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
         add("encoded_payload", "injection", 0.6, decoded[0].text if decoded else "")
     elif covered / stripped >= 0.9 or opaque >= 0.7 or leet_share >= 0.5 and len(words) >= 2:
         add("encoded_payload", "injection", 0.55, decoded[0].text if decoded else "")
-    run = _longest_run(words) if len(words) >= 15 and sum(map(str.__eq__, words, words[1:])) >= 10 else 0
+    # equal neighbours, counted at C speed (``operator.eq`` is a direct call, ``str.__eq__`` a slot wrapper)
+    run = _longest_run(words) if len(words) >= 15 and sum(map(_eq, words, words[1:])) >= 10 else 0
     if run >= 15:
         add("repetition", "extraction", 0.6 if run < 40 else 0.75, f"a word repeated {run} times")
     if raw.count("(") >= 6 and _REBUILD.search(raw):

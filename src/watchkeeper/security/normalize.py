@@ -200,8 +200,22 @@ def _leet_spans(low: str, classes: bytes) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for start, end in sorted(runs):
         if classes.find(b"a", start, end) >= 0 and classes.find(b"d", start, end) >= 0:
-            spans.extend(m.span() for m in _LEET_WORD.finditer(low, start, end + 1))
+            spans.extend(_run_matches(low, start, end))
     return spans
+
+
+def _run_matches(low: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``_LEET_WORD`` spans in the run ``start:end`` of ``low`` (a run of the characters it consumes,
+    holding a letter and one of 0-9 @ $ |), reading the character after the run for ``\\b``."""
+    if end - start >= 3 and low[start] in _ALNUM_LOW and low[end - 1] in _ALNUM_LOW \
+            and (start == 0 or low[start - 1] != "_") and low[end:end + 1] != "_":
+        # word characters at both ends and none just outside (the only one a run's neighbour can be
+        # is "_"): ``\b`` holds at both ends, so the pattern takes the whole run
+        return [(start, end)]
+    return [m.span() for m in _LEET_WORD.finditer(low, start, end + 1)]
+
+
+_ALNUM_LOW = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def _leet_part(low: str, classes: bytes, a: int, b: int, spans: list[tuple[int, int]]) -> str:
@@ -224,7 +238,7 @@ def _leet_part(low: str, classes: bytes, a: int, b: int, spans: list[tuple[int, 
 def _run_spans(part: str, classes: bytes, start: int, end: int) -> list[tuple[int, int]]:
     """The ``_LEET_WORD`` spans in the run ``start:end`` (as ``_leet_spans`` finds them)."""
     if start < end and classes.find(b"a", start, end) >= 0 and classes.find(b"d", start, end) >= 0:
-        return [m.span() for m in _LEET_WORD.finditer(part, start, end + 1)]
+        return _run_matches(part, start, end)
     return []
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .prefilter import Requirement, anchored_starts, requirement, starts
 
-__all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "compile_union"]
+__all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "compile_union", "literal_trie"]
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,35 @@ def _f(name: str, category: str, weight: float, pattern: str) -> Feature:
     # minus its leading \b (3x faster than with it).
     lead = starts(compiled)
     if lead is not None:
-        fast: re.Pattern[str] | None = re.compile("|".join(map(re.escape, lead[0])))
+        fast: re.Pattern[str] | None = re.compile(literal_trie(lead[0]))
     else:
         fast = re.compile(pattern[2:], re.S) if pattern.startswith("\\b") else None
     window = None if name in _WHOLE_TEXT or "$" in pattern.replace("\\$", "") else _WINDOW.get(name, (200, 260))
     return Feature(name, category, weight, compiled, _ANCHORS.get(name, ()), fast, _TAIL.get(name, 0), window,
                    requirement(compiled), lead is not None and lead[1], anchored_starts(compiled),
                    lead is not None and window is not None and min(map(len, lead[0])) >= 5)
+
+
+def literal_trie(literals: tuple[str, ...] | list[str]) -> str:
+    """A regular expression for "one of ``literals``" shaped as a trie: ``a(?:ct(?: as)?|sk)`` for
+    act, act as, ask. It matches where the plain alternation does (at the same positions), but tries
+    one branch per next character instead of every literal in turn: 1.5-4x faster on 2 KB of prose."""
+    tree: dict[str, dict] = {}
+    for lit in literals:
+        node = tree
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a literal ends here
+
+    def emit(node: dict[str, dict]) -> str:
+        alts = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        if "" in node:
+            return "(?:" + "|".join(alts) + ")?"
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
 
 
 _NON_SPACE = re.compile(r"\S")

@@ -26,8 +26,9 @@ from __future__ import annotations
 import re
 from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser as _p  # type: ignore[attr-defined]
+from typing import Callable
 
-__all__ = ["Requirement", "requirement", "holds", "key_sets", "text_keys", "text_words", "starts", "anchored_starts"]
+__all__ = ["Requirement", "requirement", "holds", "compiled", "key_sets", "text_keys", "text_words", "starts", "anchored_starts"]
 
 # A requirement is a tuple of clauses, all of which must hold: a _Pieces (one literal must occur)
 # or an _Alt (a tuple of alternative requirements, one of which must hold).
@@ -368,6 +369,48 @@ def holds(req: Requirement, text: str, seen: dict[str, bool] | None = None, keys
         elif not _some(clause, text, seen, keys):
             return False
     return True
+
+
+def compiled(req: Requirement, key_gates: tuple[frozenset[bytes], ...] = (), opens: Callable[[str], bool] | None = None,
+             pieces_too: bool = True) -> Callable[[str, dict[str, bool], set[bytes]], bool]:
+    """``holds(req, text, seen, keys)`` for given ``seen`` and ``keys``, as one generated expression.
+
+    The same answer without walking the clauses at run time: each keyed piece becomes ``key in keys
+    and _found(piece, ...)`` (the key alone when the piece is just the key's letters, which the key
+    proves), each alternation an ``or`` of its branches. Tried first, when given: every set of
+    ``key_gates`` meets ``keys``, then ``opens(text)``; ``pieces_too=False`` leaves ``req`` out.
+    """
+    consts: list[object] = []
+
+    def const(v: object) -> str:
+        consts.append(v)
+        return f"_c{len(consts) - 1}"
+
+    def pieces(c: _Pieces) -> str:
+        found = [f"_found({const(s)}, text, seen)" for s in c.keyless]
+        if c.non_ascii:
+            found.append(f"({const(_NON_ASCII)} in keys and ("
+                         + " or ".join(f"_found({const(s)}, text, seen)" for s in c.non_ascii) + "))")
+        for k in sorted(c.by_key):
+            if k.strip(b"\x01").decode("ascii") in c.by_key[k]:
+                found.append(f"{const(k)} in keys")  # the piece is the key's letters alone: the key proves it
+                continue
+            found.append(f"({const(k)} in keys and ("
+                         + " or ".join(f"_found({const(s)}, text, seen)" for s in c.by_key[k]) + "))")
+        return "(" + (" or ".join(found) or "False") + ")"
+
+    def expr(r: Requirement) -> str:
+        parts = ["(" + " or ".join(expr(alt) for alt in c) + ")" if type(c) is _Alt else pieces(c) for c in r]
+        return "(" + (" and ".join(parts) or "True") + ")"
+
+    first = [f"not {const(g)}.isdisjoint(keys)" for g in key_gates]
+    if opens is not None:
+        first.append(f"{const(opens)}(text)")
+    body = " and ".join(first + ([expr(req)] if pieces_too else [])) or "True"
+    env: dict[str, object] = {"_found": _found}
+    env.update((f"_c{i}", v) for i, v in enumerate(consts))
+    exec(f"def _holds(text, seen, keys):\n    return {body}\n", env)  # noqa: S102 - source made above from literals
+    return env["_holds"]  # type: ignore[return-value]
 
 
 def _some(clause: _Pieces, text: str, seen: dict[str, bool] | None, keys: set[bytes] | None) -> bool:

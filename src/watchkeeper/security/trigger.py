@@ -64,6 +64,10 @@ class TriggerIndex:
                 self._by3.setdefault(gate[:3], []).append((gate, a))
             else:
                 self._short.setdefault(head, []).append(a)
+        # every byte but the first characters of the symbol anchors (deleted from an ASCII text to see
+        # which of those characters it holds)
+        firsts = {ord(a[0]) for a in self._symbols}
+        self._not_first = bytes(c for c in range(256) if c not in firsts)
 
     def present(self, low: str, words: set[bytes] | None = None) -> set[str]:
         """The anchors that occur in ``low`` (verified as substrings).
@@ -72,9 +76,10 @@ class TriggerIndex:
         """
         found: set[str] = set()
         heads = self._heads
+        ascii_text = low.isascii()
         if words is not None:
             pass
-        elif low.isascii():  # one C-speed pass splits out the letter runs (the words ``[A-Za-z]+`` finds)
+        elif ascii_text:  # one C-speed pass splits out the letter runs (the words ``[A-Za-z]+`` finds)
             words = set(low.encode("ascii").translate(_LETTERS_ONLY).split())
         else:
             words = set(_WORDS.findall(low))
@@ -95,7 +100,11 @@ class TriggerIndex:
                 for a in anchors:
                     if a not in found and a in low:
                         found.add(a)
-        for a in self._symbols:
+        symbols = self._symbols
+        if ascii_text:  # one C-speed pass keeps the characters symbols begin with: most are absent from prose
+            firsts = low.encode("ascii").translate(None, self._not_first)
+            symbols = [a for a in symbols if ord(a[0]) < 128 and ord(a[0]) in firsts]
+        for a in symbols:
             if a in low:
                 found.add(a)
         return found
