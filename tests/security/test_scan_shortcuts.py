@@ -2,8 +2,9 @@
 
 Each shortcut only decides where a pattern is tried (literal starts and the trie that finds them,
 start-anchored patterns, the runs an e-mail or a base64 token can begin in, merged digit windows, key
-sets before ``holds`` and the compiled gates made of both, whole leet runs), so each is compared here
-with the plain scan it replaces, on corpus text and on generated text.
+sets before ``holds`` and the compiled gates made of both, whole leet runs, digit windows read off the gaps
+between digits, the words an end-anchored pattern must end in), so each is compared here with the plain scan
+it replaces, on corpus text and on generated text.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchkeeper.security import find_pii
+from watchkeeper.security import find_pii, textfacts
 from watchkeeper.security.decoders import _B64, _a85_plain, _a85_unreadable, _b64_matches, find_encoded, readable
 from watchkeeper.security.detectors import _GATES, _index
 from watchkeeper.security.guard import STRUCTURED_PII
 from watchkeeper.security.normalize import _LEET_CLASSES, _LEET_WORD, _leet_spans, normalize
 from watchkeeper.security.patterns import CONTEXT_FEATURES, INPUT_FEATURES, literal_trie
-from watchkeeper.security.pii import _EMAIL, _WINDOW, _digit_windows, _emails
+from watchkeeper.security.pii import _EMAIL, _WINDOW, _digit_windows, _emails, _resolve
 from watchkeeper.security.prefilter import anchored_starts, holds, key_sets, starts, text_keys, text_words
 from watchkeeper.security.textfacts import class_maps
 
@@ -181,6 +182,7 @@ def test_equal_weight_hits_give_the_same_evidence_under_any_hash_seed():
 def _gate_by_parts(f, text: str, keys) -> bool:
     """What ``detectors._gate(f)`` compiles, tested one part at a time."""
     return all(not g.isdisjoint(keys) for g in key_sets(f.needs)) and f.opens(text) \
+        and (f.start_words is not None or f.end_words is None or f.closes(text)) \
         and (not f.needs or f.quick or holds(f.needs, text, {}, keys))
 
 
@@ -270,3 +272,73 @@ def test_symbol_anchors_are_found_by_plain_substring_tests(text):
     index = _index(FEATURES)[0]
     symbols = set(index._symbols)
     assert index.present(text) & symbols == {a for a in symbols if a in text}
+
+
+def _gates_off(fn, *args):
+    prev = textfacts.set_enabled(False)
+    try:
+        return fn(*args)
+    finally:
+        textfacts.set_enabled(prev)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["1", "42", " ", "\n", "a", "x" * 90, "y" * 179, "z" * 180, "w" * 181, "q" * 300, "٣", "-"]),
+                max_size=40).map("".join))
+def test_digit_windows_from_the_gaps_match_the_cluster_regex(text):
+    """The ASCII shortcut (one window when no gap between digits exceeds 180) gives the regex's windows."""
+    assert _digit_windows(text) == _gates_off(_digit_windows, text)
+
+
+def test_digit_windows_shortcut_on_the_corpus():
+    texts = _corpus(3)
+    texts += [t[i:i + 2048] for t in ["\n".join(texts)] for i in range(0, min(len(t), 400_000), 997)]
+    one = 0
+    for text in texts:
+        got = _digit_windows(text)
+        assert got == _gates_off(_digit_windows, text), text[:200]
+        one += len(got) == 1
+    assert one > 100
+
+
+_PROBE = next(f for f in INPUT_FEATURES if f.name == "pii_probe")
+_PROBE_WORDS = ["what is the", "what's the", "email address", "e-mail", "phone number", "home address", "ssn", "of", "for",
+                "belonging to", "john", "smith's", "is", "was", ":", " ", "  ", "\n", "\t", "\u2003", "reach", "contact", "at",
+                "the", "his", "her", "their", "phone", "number", "by", "mail", "post", "call", "write to", "x", "address",
+                "social security number", "credit card number", "isn't", "this"]
+
+
+def _probe_plain(text: str):
+    return _PROBE.pattern.search(text, max(0, len(text) - _PROBE.tail), len(text))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_PROBE_WORDS), max_size=16).map(" ".join))
+def test_end_words_never_rule_out_a_pii_probe_match(text):
+    """``pii_probe`` ends the text in one of its ``end_words`` (then white space and one ":"): ``search`` with that
+    gate finds what the plain tail search finds."""
+    got = _PROBE.search(text)
+    assert _span(got) == _span(_probe_plain(text))
+    assert _span(got) == _span(_gates_off(_PROBE.search, text))
+
+
+def test_end_words_on_the_corpus_and_its_views():
+    matched = ruled_out = 0
+    for raw in _corpus(1):
+        for text in {normalize(raw).text, raw.lower()}:
+            plain = _probe_plain(text)
+            assert _span(_PROBE.search(text)) == _span(plain), text[-200:]
+            matched += plain is not None
+            ruled_out += not _PROBE.closes(text)
+    assert matched > 20 and ruled_out > 1000
+
+
+_SPAN_TYPES = ["email", "phone", "credit_card", "address", "generic_secret", "person", "ip"]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8), st.sampled_from(_SPAN_TYPES)), max_size=10))
+def test_spans_that_do_not_overlap_are_all_kept_as_the_priority_walk_keeps_them(spans):
+    """``_resolve`` keeps every span at once when none overlaps: the same spans the priority walk keeps."""
+    found = [(a, a + n, t) for a, n, t in spans]
+    assert _resolve(list(found)) == _gates_off(_resolve, list(found))

@@ -185,11 +185,13 @@ def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str,
     """Whether ``f`` is worth a search on a view, as one generated function ``(text, seen, keys) -> bool``.
 
     In order: a word every match needs is missing (a set test per key set); the pattern is anchored at
-    the start, which holds none of its first words; a literal piece every match needs is missing
+    the start, which holds none of its first words (or at the end, which holds none of its last words:
+    ``Feature.closes``); a literal piece every match needs is missing
     (``holds``, see prefilter.py), not tested for patterns without pieces or whose search only looks
     for rare literals in windows (``quick``).
     """
-    return compiled(f.needs, key_gates, f.opens if f.start_words is not None else None, bool(f.needs) and not f.quick)
+    opens = f.opens if f.start_words is not None else f.closes if f.end_words is not None else None
+    return compiled(f.needs, key_gates, opens, bool(f.needs) and not f.quick)
 
 
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit],

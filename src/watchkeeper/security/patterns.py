@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import textfacts
 from .prefilter import Requirement, anchored_starts, requirement, starts
 
 __all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "compile_union", "literal_trie"]
@@ -37,6 +38,7 @@ class Feature:
     at_start: bool = False  # a match may also begin with ``^`` (at the start of the text), where ``fast`` cannot see it
     start_words: tuple[str, ...] | None = None  # every match begins at the text's start, then one of these
     quick: bool = False  # matches begin with literals of 5+ characters: a windowed search is cheaper than ``needs``
+    end_words: tuple[str, ...] | None = None  # every match ends the text: one of these, then ``\s*:?\s*``
 
     def opens(self, text: str, end: int | None = None) -> bool:
         """False when the pattern is anchored at the start and ``text`` (after white space) begins
@@ -46,9 +48,19 @@ class Feature:
         m = _NON_SPACE.search(text, 0, len(text) if end is None else end)
         return m is not None and text.startswith(self.start_words, m.start(), len(text) if end is None else end)
 
+    def closes(self, text: str) -> bool:
+        """False when every match ends the text with one of ``end_words`` (then white space, at most
+        one ":" and white space) and ``text`` does not end that way: then it cannot match."""
+        end = text.rstrip()
+        if end.endswith(":"):
+            end = end[:-1].rstrip()
+        return end.endswith(self.end_words)  # type: ignore[arg-type]
+
     def search(self, text: str, positions: list[int] | None = None) -> re.Match[str] | None:
         """Like ``pattern.search``; with anchor ``positions`` only windows around them are scanned."""
         if self.start_words is not None and not self.opens(text):
+            return None
+        if self.end_words is not None and textfacts.ENABLED and not self.closes(text):
             return None
         if positions is None or self.window is None:
             if self.anchors and not any(a in text for a in self.anchors):
@@ -104,7 +116,7 @@ def _f(name: str, category: str, weight: float, pattern: str) -> Feature:
     window = None if name in _WHOLE_TEXT or "$" in pattern.replace("\\$", "") else _WINDOW.get(name, (200, 260))
     return Feature(name, category, weight, compiled, _ANCHORS.get(name, ()), fast, _TAIL.get(name, 0), window,
                    requirement(compiled), lead is not None and lead[1], anchored_starts(compiled),
-                   lead is not None and window is not None and min(map(len, lead[0])) >= 5)
+                   lead is not None and window is not None and min(map(len, lead[0])) >= 5, _END_WORDS.get(name))
 
 
 def literal_trie(literals: tuple[str, ...] | list[str]) -> str:
@@ -131,6 +143,9 @@ def literal_trie(literals: tuple[str, ...] | list[str]) -> str:
 
 _NON_SPACE = re.compile(r"\S")
 _TAIL = {"pii_probe": 200}
+# Features whose every branch ends ``(?:...)\s*:?\s*$``: the words a match can end in, read off the pattern
+# (tests/security/test_scan_shortcuts.py checks them against it)
+_END_WORDS = {"pii_probe": ("is", "was", "at", "the", "his", "her", "their", "mail", "address", "phone", "number")}
 # Features whose match can start far from their anchor words get a wider window; a few scan it all.
 _WINDOW = {"exfil_action": (320, 120), "imperative_action": (160, 80), "rule_drop": (260, 120),
            "role_turns": (300, 400), "dual_response": (260, 260), "suppress_disclaimer": (200, 200)}

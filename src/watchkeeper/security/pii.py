@@ -76,6 +76,8 @@ _WINDOW = 90  # characters of context kept around digits for the number-shaped p
 _AWS_CUE = re.compile("A(?:" + "|".join(n[1:] for n in _SECRET_GATES["aws_access_key"][0]) + ")")  # one scan, not eight
 _SECRET_CHAR = {"private_key": "-", "aws_access_key": "A", "github_token": "_", "openai_key": "-", "stripe_key": "_",
                 "google_api_key": "A", "jwt": "J"}
+# per secret kind, in scan order: (kind, pattern, needles, whether they are lower case, a character they all hold)
+_SECRET_PLAN = tuple((k, p) + _SECRET_GATES[k] + (_SECRET_CHAR.get(k),) for k, p in _SECRETS)
 _DIGIT_CLUSTER = re.compile(r"\d+(?:\D{1,%d}\d+)*" % (2 * _WINDOW))  # runs of digits whose windows overlap
 _EMAIL = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])")
@@ -213,13 +215,11 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     add = found.append
     low = text.lower()
     fast = textfacts.ENABLED and text.isascii()
-    for kind, pat in _SECRETS:
-        needles, lowered = _SECRET_GATES[kind]
+    for kind, pat, needles, lowered, common in _SECRET_PLAN:
         hay = low if lowered else text
-        common = _SECRET_CHAR.get(kind)  # a character every needle holds: one fast test rules them all out
         if common is not None and common not in hay:
-            continue
-        if (_AWS_CUE.search(hay) is not None) if kind == "aws_access_key" else any(n in hay for n in needles):
+            continue  # a character every needle holds: one fast test rules them all out
+        if (_AWS_CUE.search(hay) is not None) if kind == "aws_access_key" else any(map(hay.__contains__, needles)):
             for m in (_generic_secrets(pat, text, low) if fast and kind == "generic_secret" else pat.finditer(text)):
                 add((m.start(), m.end(), kind))
     at = text.find("@")
@@ -277,7 +277,8 @@ def _emails(text: str, a: int, b: int):
     pos = a
     at = text.find("@", a, b)
     while at >= 0:
-        run = len(text[max(pos, at - 64):at]) - len(text[max(pos, at - 64):at].rstrip(_LOCAL_CHARS))
+        before = text[max(pos, at - 64):at]
+        run = len(before) - len(before.rstrip(_LOCAL_CHARS))
         m = _EMAIL.search(text, at - run, b)
         if m is None:
             return
@@ -324,10 +325,21 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     Two runs' windows merge when at most ``2 * _WINDOW`` other characters separate the runs, so one
     match of ``_DIGIT_CLUSTER`` is one merged window.
     """
-    if text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == len(text):
-        return []  # no digit at all
     n = len(text)
+    if textfacts.ENABLED and text.isascii():
+        # the stretches of non-digits before, between and after the digits: when none between is
+        # longer than a match steps over (``\D{1,180}``), one match runs from the first digit to the last
+        gaps = text.encode("ascii").translate(_DIGIT_D).split(b"d")
+        if len(gaps) == 1:
+            return []  # no digit at all
+        if len(gaps) == 2 or max(map(len, gaps[1:-1])) <= 2 * _WINDOW:
+            return [(max(0, len(gaps[0]) - _WINDOW), min(n, n - len(gaps[-1]) + _WINDOW))]
+    elif text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == n:
+        return []  # no digit at all
     return [(max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)) for m in _DIGIT_CLUSTER.finditer(text)]
+
+
+_DIGIT_D = bytes(100 if 48 <= c <= 57 else 32 for c in range(256))  # ASCII digits -> "d", the rest -> " "
 
 
 def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:
@@ -577,6 +589,10 @@ def _at_sentence_start(text: str, i: int) -> bool:
 
 
 def _resolve(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    if textfacts.ENABLED:
+        found.sort()
+        if all(a < b for a, b, _ in found) and all(p[1] <= q[0] for p, q in zip(found, found[1:])):
+            return found  # no two spans overlap (the usual case): every one is kept, whatever its priority
     found.sort(key=lambda s: (_PRIORITY.get(s[2], 99), -(s[1] - s[0]), s[0]))
     kept: list[tuple[int, int, str]] = []
     if not textfacts.ENABLED or any(s[0] >= s[1] for s in found):

@@ -38,7 +38,10 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints must not corrupt the frames
     inp = sys.stdin.buffer
+    from ..security import warm_up
     from ..security.pipeline import scan_batch
+
+    warm_up()  # build the detectors' indexes now, not inside the first scan
 
     while True:
         data = read_frame(inp)
