@@ -5,7 +5,7 @@
 2. Server ingest throughput: predictions/s into DuckDB through the real HTTP server, batches of
    1,000 (gzip JSON), with several keep-alive connections.
 
-    python bench/ingest_bench.py [--calls 200000] [--batches 300] [--connections 4]
+    python bench/ingest_bench.py [--calls 200000] [--batches 1000] [--connections 4]
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def bench_ingest(batches: int, batch: int, connections: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=200_000)
-    ap.add_argument("--batches", type=int, default=400)
+    ap.add_argument("--batches", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--connections", type=int, default=4)
     args = ap.parse_args()
