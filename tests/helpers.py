@@ -68,3 +68,18 @@ def duckdb_url(path: Path) -> str:
     return "duckdb:////" + str(path).lstrip("/")
 
 
+SECURITY_CORPUS = Path(os.environ.get("WATCHKEEPER_SECURITY_CORPUS",
+                                      Path(__file__).resolve().parents[2] / "shared" / "corpora" / "security"))
+SECURITY_LABELS = ("injection", "jailbreak", "extraction", "benign", "pii")
+
+
+def security_texts(name: str) -> list[str]:
+    """The ``text`` of every record of ``<name>.jsonl`` in the security corpus; skips the test without it."""
+    import json
+
+    import pytest
+
+    if not SECURITY_CORPUS.is_dir():
+        pytest.skip(f"security corpus not found at {SECURITY_CORPUS}")
+    with (SECURITY_CORPUS / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh]

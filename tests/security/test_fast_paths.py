@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import astuple
-from pathlib import Path
 
-import pytest
+from helpers import SECURITY_LABELS, security_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +12,6 @@ from watchkeeper.security import check_input, detect, find_pii, scan_context, te
 from watchkeeper.security.ciphers import letter_ciphers, letter_ciphers_ascii
 from watchkeeper.security.decoders import find_encoded
 
-CORPUS = Path(os.environ.get("WATCHKEEPER_SECURITY_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "security"))
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces that sit right at the gates' edges: digits with separators, hex, base32/64, QP escapes,
@@ -52,12 +48,9 @@ def _encoded(text):
 
 
 def _corpus_texts(limit_per_file: int) -> list[str]:
-    if not CORPUS.is_dir():
-        pytest.skip(f"security corpus not found at {CORPUS}")
     texts = []
-    for name in ("injection", "jailbreak", "extraction", "benign", "pii"):
-        with (CORPUS / f"{name}.jsonl").open(encoding="utf-8") as fh:
-            rows = [json.loads(line)["text"] for line in fh]
+    for name in SECURITY_LABELS:
+        rows = security_texts(name)
         texts += rows[::max(1, len(rows) // limit_per_file)]
         prose = " ".join(rows)
         texts += [prose[i:i + 2048] for i in range(0, min(len(prose), 40_000), 2048)]
@@ -79,10 +72,7 @@ def test_gated_scans_match_ungated_on_corpus():
 
 def test_pii_spans_match_ungated_on_every_pii_record():
     """Every PII record of the corpus gets the same spans from the gated and the ungated scan."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"security corpus not found at {CORPUS}")
-    with (CORPUS / "pii.jsonl").open(encoding="utf-8") as fh:
-        texts = [json.loads(line)["text"] for line in fh]
+    texts = security_texts("pii")
     found = 0
     for text in texts:
         fast, slow = _both(find_pii, text)

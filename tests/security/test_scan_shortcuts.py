@@ -9,15 +9,13 @@ it replaces, on corpus text and on generated text.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
+from helpers import SECURITY_LABELS, security_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,19 +29,12 @@ from watchkeeper.security.pii import _EMAIL, _WINDOW, _digit_windows, _emails, _
 from watchkeeper.security.prefilter import anchored_starts, holds, key_sets, starts, text_keys, text_words
 from watchkeeper.security.textfacts import class_maps
 
-CORPUS = Path(os.environ.get("WATCHKEEPER_SECURITY_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpora" / "security"))
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEATURES = INPUT_FEATURES + CONTEXT_FEATURES
 
 
 def _corpus(step: int) -> list[str]:
-    if not CORPUS.is_dir():
-        pytest.skip(f"security corpus not found at {CORPUS}")
-    texts = []
-    for name in ("injection", "jailbreak", "extraction", "benign", "pii"):
-        with (CORPUS / f"{name}.jsonl").open(encoding="utf-8") as fh:
-            texts += [json.loads(line)["text"] for line in fh][::step]
-    return texts
+    return [t for name in SECURITY_LABELS for t in security_texts(name)[::step]]
 
 
 def _span(m):
