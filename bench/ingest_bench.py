@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+import hostspeed  # noqa: E402  (bench/ is the script's folder)
+
 
 def percentiles(samples_ns: list[int]) -> tuple[float, float]:
     samples_ns.sort()
@@ -175,6 +177,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=4)
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(hostspeed.describe())
     sdk = bench_sdk(args.calls)
     otel = bench_otel(args.calls)
     print(f"SDK log_prediction          p50 {sdk[0]:6.2f} µs   p99 {sdk[1]:6.2f} µs   ({args.calls:,} calls)")

@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from watchkeeper.security import SequenceBaseline, check_calls, check_input, check_output, find_pii, scan_context  # noqa: E402
 from watchkeeper.security import textfacts  # noqa: E402
 
+import hostspeed  # noqa: E402  (bench/ is the script's folder)
+
 ATTACK = {"injection", "jailbreak", "extraction"}
 CONTEXT_SUBTYPES = {"indirect_tool_output", "tool_output_document", "email_document"}
 PII_MAP = {"PERSON": "person", "STREET_ADDRESS": "address", "CREDIT_CARD": "credit_card", "PHONE_NUMBER": "phone",
@@ -238,6 +240,7 @@ def main() -> None:
     if not args.corpus.is_dir():
         sys.exit(f"security_bench: corpus folder {str(args.corpus)!r} not found; pass --corpus PATH")
     print(f"corpus {args.corpus}  python {sys.version.split()[0]}  cpus {os.cpu_count()}")
+    print(hostspeed.describe())
     if args.micro:
         micro(args.corpus)
         return

@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+import hostspeed  # noqa: E402  (bench/ is the script's folder)
+
 BATCH = 512
 
 
@@ -248,6 +250,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(7)
     print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}")
+    print(hostspeed.describe())
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_ingest:
             ingest_part(tmp, rng, args)
