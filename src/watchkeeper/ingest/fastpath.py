@@ -1,5 +1,8 @@
 """Predictions from JSON bytes to columns in one typed decode, for the common well-formed batch.
 
+Two decoders, tried in turn: the compiled one (``_predjson.c``, built where a C compiler is present)
+for the plainest batches (ASCII, no escapes), then ``msgspec``. Both build the same columns.
+
 ``msgspec`` decodes the body straight into typed records and checks every type, length and range
 that ``records._prediction_fast`` checks, in C. Whatever it does not accept (an unknown field, a
 nested feature value, an ISO timestamp, a bad value anywhere) makes ``predictions`` return None, and
@@ -17,6 +20,11 @@ import msgspec
 import orjson
 
 from .records import _MAX_S, _MIN_S, COLUMNS, MAX_ID, MAX_STR, PLAIN_COLUMNS, Batch, safe_key
+
+try:
+    from . import _predjson
+except ImportError:  # built without a C compiler: the msgspec path does it all
+    _predjson = None
 
 _I64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # larger ones: general path
 _Scalar = Union[str, bool, _I64, float, None]
@@ -44,6 +52,35 @@ _dumps = orjson.dumps
 
 def predictions(body: bytes, project: str, received: int) -> Batch | None:
     """The batch in ``body`` (a JSON array of predictions), or None when it needs the general path."""
+    if _predjson is not None:
+        batch = native_predictions(body, project, received)
+        if batch is not None:
+            return batch
+    return typed_predictions(body, project, received)
+
+
+def native_predictions(body: bytes, project: str, received: int) -> Batch | None:
+    """``typed_predictions`` by the compiled decoder, or None where it declines."""
+    out = _predjson.decode(body, received)
+    if out is None:
+        return None
+    (models, versions, rids, ts, inputs, sizes, labels, values, score, scores, latency, segments, cost,
+     trace_ids, n, short_values, keys) = out
+    if None in rids:
+        rids = [rid if rid is not None else uuid.uuid4().hex for rid in rids]
+    nones = [None] * n
+    columns = dict(zip(COLUMNS["predictions"], (
+        [project] * n, models, versions, rids, ts, [received] * n, nones, nones.copy(), inputs, sizes, labels,
+        values, score, scores, latency, segments, cost, trace_ids, nones.copy(), nones.copy(),
+    )))
+    batch = Batch(kind="predictions", columns=columns, rows=n)
+    if short_values and all(map(safe_key, keys)):
+        batch.notes[PLAIN_COLUMNS] = ("inputs", "segment")
+    return batch
+
+
+def typed_predictions(body: bytes, project: str, received: int) -> Batch | None:
+    """The batch by ``msgspec``'s typed decode, or None when it needs the general path."""
     try:
         recs = _decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError):
