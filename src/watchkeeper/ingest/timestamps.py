@@ -25,6 +25,8 @@ def parse_timestamp_us(value: object) -> int:
     if isinstance(value, (int, float)):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("expected a finite number of epoch seconds")
+        if not -1e12 < value < 1e12:  # past this, seconds times 1e6 may overflow a float
+            raise ValueError("timestamp is outside 1990..2200 (epoch seconds expected, not ms or ns)")
         us = int(value * 1_000_000)
     elif isinstance(value, str):
         text = value.strip()
