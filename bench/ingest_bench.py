@@ -178,6 +178,10 @@ def main() -> None:
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(hostspeed.describe())
+    from watchkeeper.ingest import fastpath
+
+    print("compiled JSON decoder (ingest/_predjson.c):", "built" if getattr(fastpath, "_predjson", None) is not None else
+          "not built (no C compiler at install time): the msgspec path decodes every batch")
     sdk = bench_sdk(args.calls)
     otel = bench_otel(args.calls)
     print(f"SDK log_prediction          p50 {sdk[0]:6.2f} µs   p99 {sdk[1]:6.2f} µs   ({args.calls:,} calls)")
