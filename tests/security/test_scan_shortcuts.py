@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from watchkeeper.security import find_pii, textfacts
 from watchkeeper.security.decoders import _B64, _a85_plain, _a85_unreadable, _b64_matches, find_encoded, readable
-from watchkeeper.security.detectors import _GATES, _index
+from watchkeeper.security.detectors import _GATES, _index, _tokens
 from watchkeeper.security.guard import STRUCTURED_PII
 from watchkeeper.security.normalize import _LEET_CLASSES, _LEET_WORD, _leet_spans, normalize
-from watchkeeper.security.patterns import CONTEXT_FEATURES, INPUT_FEATURES, literal_trie
+from watchkeeper.security.patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, harm_search, literal_trie
 from watchkeeper.security.pii import _EMAIL, _WINDOW, _digit_windows, _emails, _resolve
 from watchkeeper.security.prefilter import anchored_starts, holds, key_sets, starts, text_keys, text_words
 from watchkeeper.security.textfacts import class_maps
@@ -333,3 +333,63 @@ def test_spans_that_do_not_overlap_are_all_kept_as_the_priority_walk_keeps_them(
     """``_resolve`` keeps every span at once when none overlaps: the same spans the priority walk keeps."""
     found = [(a, a + n, t) for a, n, t in spans]
     assert _resolve(list(found)) == _gates_off(_resolve, list(found))
+
+
+def test_anchor_keys_never_rule_out_a_present_anchor():
+    """Every anchor that occurs in a view offers its ``literal_keys`` (whole words, word starts and ends), so
+    ``present`` given the view's keys finds the anchors it finds without them."""
+    index = _index(FEATURES)[0]
+    checked = 0
+    for raw in _corpus(3):
+        for text in _views(raw) + [raw.lower()]:
+            words = text_words(text)
+            keys = text_keys(text, words)
+            for a, need in index._needs.items():
+                if a in text:
+                    assert need <= keys, (a, sorted(need - keys))
+                    checked += bool(need)
+            assert index.present(text, words, keys) == index.present(text, words), text[:120]
+    assert checked > 1000
+
+
+@SETTINGS
+@given(feature_text)
+def test_present_with_keys_finds_what_it_finds_without(text):
+    index = _index(FEATURES)[0]
+    for view in _views(text):
+        words = text_words(view)
+        assert index.present(view, words, text_keys(view, words)) == index.present(view, words)
+
+
+_HARM_WORDS = ["how", "to", "make", "a", "bomb", "bombs", "hack", "hacking", "without", "their", "consent", "your", "flat",
+               "rig", "an", "elections", "guns", "synthesize", "evade", "detection", "ok", " ", "\n", ",", ".", "-", "'"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(_HARM_WORDS), max_size=30).map(" ".join))
+def test_harm_search_finds_the_plain_search_match(text):
+    """``harm_search`` (literal starts, then a key gate) returns the match ``HARM_TERMS.search`` returns."""
+    for view in _views(text):
+        want = _span(HARM_TERMS.search(view))
+        assert _span(harm_search(view)) == want
+        assert _span(harm_search(view, text_keys(view, text_words(view)))) == want
+
+
+def test_harm_search_on_the_corpus():
+    found = 0
+    for raw in _corpus(2):
+        for text in _views(raw):
+            want = _span(HARM_TERMS.search(text))
+            assert _span(harm_search(text, text_keys(text, text_words(text)))) == want, text[:120]
+            found += want is not None
+    assert found > 500
+
+
+@SETTINGS
+@given(st.text(alphabet="ab \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85é", max_size=30))
+def test_tokens_count_and_neighbours_like_str_split(text):
+    """``_tokens`` (bytes for most ASCII text) has as many tokens as ``str.split`` and the same equal neighbours."""
+    want = text.split()
+    got = _tokens(text, as_str=False)
+    assert len(got) == len(want)
+    assert [a == b for a, b in zip(got, got[1:])] == [a == b for a, b in zip(want, want[1:])]

@@ -17,7 +17,8 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, compress, repeat
+from operator import add as add_, or_
 from urllib.parse import unquote
 
 from .ciphers import bigram_score, englishness, letter_ciphers, letter_ciphers_ascii
@@ -121,7 +122,7 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
         if a and text[a - 1].isalnum() or b < len(text) and text[b].isalnum():
             continue
         add("base32", a, b, _b32(text[a:b][:_MAX_SPAN]))
-    hex_lines = None if cm is None or not stats.digits or "\\x" in text else _hex_lines(text, cm)
+    hex_lines = None if cm is None or not stats.digits or "\\" in text and "\\x" in text else _hex_lines(text, cm)
     if stats.digits and (hex_lines is None or hex_lines):
         for m in _scan(_HEX, text, hex_lines):
             tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
@@ -130,18 +131,18 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
     if stats.digits and "0" in text and "1" in text and (cm is None or cm.has("bin", b"b" * 7)):
         for m in _scan(_BIN, text, cm and _lines_with(text, cm["bin"], b"b" * 7)):
             add("binary", m.start(), m.end(), _binary(m.group(0)))
-    if "\\u" in text:
+    if "\\" in text and "\\u" in text:  # a rare character first: two-character needles scan slowly
         for m in _UESC.finditer(text):
             add("escape", m.start(), m.end(), "".join(chr(int(h, 16)) for h in re.findall(r"\\u([0-9A-Fa-f]{4})", m.group(0))))
     if "%" in text:
         for m in _PCT.finditer(text):
             if "://" not in m.group(0):
                 add("percent", m.start(), m.end(), unquote(m.group(0)))
-    if "&#" in text:
+    if "&" in text and "&#" in text:
         for m in _ENT.finditer(text):
             add("entity", m.start(), m.end(), re.sub(r"&#(x?)([0-9A-Fa-f]+);",
                 lambda e: chr(min(int(e.group(2), 16 if e.group(1) else 10), 0x10FFFF)), m.group(0)))
-    if "=?" in text:
+    if "=" in text and "=?" in text:
         for m in _MIME.finditer(text):
             raw = m.group(2).encode("ascii", "ignore")
             add("mime", m.start(), m.end(), _b64(m.group(2)) if m.group(1) in "bB" else quopri.decodestring(raw.replace(b"_", b" ")))
@@ -300,7 +301,7 @@ class _Stats:
     def _ascii(self, text: str, cm, words: set[bytes] | None) -> None:
         """The same facts for ASCII text, read off class views at C speed."""
         # the tokens of 16 or more characters: runs of sixteen "x" in a view where white space is " "
-        view = cm.raw.translate(_SPACE_X)
+        view = cm["spaces"]  # white space -> " ", the rest -> "x" (shared with the detectors' obfuscation facts)
         long, starts = [], []
         i = view.find(b"x" * 16)
         while i >= 0:
@@ -313,8 +314,8 @@ class _Stats:
         self.long, self.starts = long, starts
         self.long16 = bool(long)
         self.digits = b"d" in cm["digits"]
-        m = cm["morse"]  # "." and "-" are "m": " ." is b" m", "/-" is b"/m"...
-        self.morse = m.count(b" m") + m.count(b"/m") + m.count(b"\nm") >= 4 or text[:1] in ".-"
+        # " .", " -", "/.", "/-", "\n." and "\n-" are all b"sm" in this view: one count, not six
+        self.morse = cm["morse_sep"].count(b"sm") >= 4 or text[:1] in ".-"
         # ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words rules most texts
         # out before the 27 substring counts
         # the lower-cased letter runs
@@ -324,8 +325,6 @@ class _Stats:
 
 
 _DIGIT = re.compile(r"\d")
-# ASCII white space (what ``str.split`` splits at) -> " ", everything else -> "x"
-_SPACE_X = bytes(32 if c in b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f" else 120 for c in range(256))
 # ASCII letters lower-cased, everything else a space ("X-ray" splits into "x" and "ray")
 _LETTERS_LOWER = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 else 32 for c in range(256))
 _NATO_COMMON = ("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
@@ -393,8 +392,13 @@ def _b85_candidates(text: str, add, long: list[str] | None = None, starts: list[
         starts = [a for a, _ in _located(text, long)]
     tries = 0
     # which alphabet each token fits, tested at C speed for all of them before the loop
-    for start, tok, in_b85, in_a85 in zip(starts, long, map(_B85_ALPHABET.issuperset, long),
-                                          map(_A85_ALPHABET.issuperset, long)):
+    in_b85s = list(map(_B85_ALPHABET.issuperset, long))
+    in_a85s = list(map(_A85_ALPHABET.issuperset, long))
+    if "~" not in text:  # no "<~...~>" token: only the tokens that fit an alphabet are looked at (dropped at C speed)
+        fit = list(map(or_, in_b85s, in_a85s))
+        starts, long = compress(starts, fit), compress(long, fit)
+        in_b85s, in_a85s = compress(in_b85s, fit), compress(in_a85s, fit)
+    for start, tok, in_b85, in_a85 in zip(starts, long, in_b85s, in_a85s):
         if not (in_b85 or in_a85 or tok.startswith("<~") and tok.endswith("~>")):
             continue  # neither alphabet fits: the loop below would skip both decoders
         if "://" in tok or tok.isalnum() or len(tok) > _MAX_SPAN or not tok.isascii():
@@ -466,10 +470,15 @@ def _located(text: str, toks: list[str]):
 
 
 def _uu(text: str, add) -> None:
-    pos = 0
-    for line in text.split("\n"):
-        start = pos
-        pos += len(line) + 1
+    lines = text.split("\n")
+    # where each line starts, summed at C speed (a line and its newline)
+    for start, line in zip(accumulate(map(add_, map(len, lines), repeat(1)), initial=0), lines):
+        # a uu line begins with "!".."M" (after a "label: " on long lines) and has four characters or more;
+        # most lines fail this first look, before any slicing or stripping
+        if len(line) < 4 or not ("!" <= line[0] <= "M" or ": " in line[:40]):
+            continue
+        if len(line) > 63 and line[-1] != "\r" and ": " not in line[:40]:
+            continue  # too long for a uu line (at most 63 characters: a length byte and 62 of data)
         s = line.rstrip("\r")
         if ": " in s[:40] and len(s) > 40:
             label, _, rest = s.partition(": ")

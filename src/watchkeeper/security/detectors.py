@@ -22,8 +22,9 @@ from typing import Callable
 
 from .decoders import Decoded, englishness, find_encoded, opaque_share
 from .normalize import Normalized, normalize
-from .patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, Feature
+from .patterns import CONTEXT_FEATURES, INPUT_FEATURES, Feature, harm_scanner, harm_search
 from .prefilter import compiled, key_sets, text_keys, text_words
+from .textfacts import class_maps
 from . import textfacts
 from .trigger import TriggerIndex
 
@@ -141,7 +142,10 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
     n = normalize(text)
     hits: dict[str, Hit] = {}
     words = text_words(n.text) if textfacts.ENABLED else None
-    _match(features, n.text, "text", hits, words)
+    # shared by the text view's gates and _wrappers; made after the indexes, whose word starts and ends they report
+    _index(features)
+    keys = text_keys(n.text, words) if textfacts.ENABLED else None
+    _match(features, n.text, "text", hits, words, keys)
     if n.leet is not None and n.leet != n.text:
         _match(features, n.leet, "leet", hits)
     for msg in n.hidden:
@@ -155,7 +159,7 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
         det.decoded.append(d.text)
         _match(features, normalize(d.text).text, f"decoded:{d.kind}", hits)
     _obfuscation(text, n, decoded, hits)
-    _wrappers(n, hits)
+    _wrappers(n, hits, keys)
     for c in list(_classifiers.values()):
         _run_classifier(c, text, hits)
     det.hits = list(hits.values())
@@ -175,6 +179,7 @@ _GATES: dict[int, dict[str, Callable[[str, dict[str, bool], set[bytes]], bool]]]
 def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]:
     got = _INDEXES.get(id(features))
     if got is None:
+        harm_scanner()  # registers the word starts and ends its gate needs (see harm_search), as the index does
         key_gates = {f.name: key_sets(f.needs) for f in features}
         _GATES[id(features)] = {f.name: _gate(f, key_gates[f.name]) for f in features}
         got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features}, key_gates)
@@ -195,14 +200,16 @@ def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str,
 
 
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit],
-           words: set[bytes] | None = None) -> None:
-    """Add the hits of ``features`` on one view of the text; ``words``: ``text_words(view_text)`` when known."""
+           words: set[bytes] | None = None, keys: set[bytes] | None = None) -> None:
+    """Add the hits of ``features`` on one view of the text; ``words``: ``text_words(view_text)`` and
+    ``keys``: ``text_keys(view_text, words)``, when known."""
     boost = 0.1 if view != "text" and view != "leet" else 0.0
     index, by_name, _ = _index(features)
     gates = _GATES[id(features)]
     if words is None:
         words = text_words(view_text) if textfacts.ENABLED else None
-    keys = text_keys(view_text, words) if textfacts.ENABLED else None
+    if keys is None and textfacts.ENABLED:
+        keys = text_keys(view_text, words)
     seen: dict[str, bool] = {}  # substring tests already made on this view
 
     def worth_a_search(name: str) -> bool:
@@ -211,7 +218,7 @@ def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[
         return gates[name](view_text, seen, keys)  # see _gate
 
     keep = worth_a_search if textfacts.ENABLED else None
-    for name, positions in index.candidates(view_text, words, keep).items():
+    for name, positions in index.candidates(view_text, words, keep, keys).items():
         f = by_name[name]
         m = f.search(view_text, positions)
         if m is None:
@@ -240,12 +247,15 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
         add("homoglyph", "jailbreak", 0.65 if n.homoglyph_words >= 2 else 0.5)
     if n.in_word_invisible or n.bidi or n.controls:
         add("invisible_chars", "jailbreak", 0.55)
-    # characters that are not white space (ASCII: deleted at C speed, the same count as split and join)
-    stripped = (len(raw.encode("ascii").translate(None, _ASCII_SPACE)) if raw.isascii()
+    # characters that are not white space, as split and join count them (ASCII: counted at C speed in the
+    # "spaces" class view, which the decoders made already)
+    cm = class_maps(raw)
+    stripped = (len(raw) - cm["spaces"].count(b" ") if cm is not None
+                else len(raw.encode("ascii").translate(None, _ASCII_SPACE)) if raw.isascii()
                 else len("".join(raw.split()))) or 1
     covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
     opaque = opaque_share(raw)
-    words = n.text.split()
+    words = _tokens(n.text, as_str=n.leet is not None)
     # only words with a digit can be leet tokens: the others are dropped at C speed before the regex;
     # the share only matters from 0.3 up, and it cannot reach that with fewer digits than 0.3 per word
     leet_share = sum(map(bool, map(_LEET_TOKEN.fullmatch, filterfalse(str.isalpha, words)))) / len(words) \
@@ -258,7 +268,7 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
     elif covered / stripped >= 0.9 or opaque >= 0.7 or leet_share >= 0.5 and len(words) >= 2:
         add("encoded_payload", "injection", 0.55, decoded[0].text if decoded else "")
     # equal neighbours, counted at C speed (``operator.eq`` is a direct call, ``str.__eq__`` a slot wrapper)
-    run = _longest_run(words) if len(words) >= 15 and sum(map(_eq, words, words[1:])) >= 10 else 0
+    run = _longest_run(n.text.split()) if len(words) >= 15 and sum(map(_eq, words, words[1:])) >= 10 else 0
     if run >= 15:
         add("repetition", "extraction", 0.6 if run < 40 else 0.75, f"a word repeated {run} times")
     if raw.count("(") >= 6 and _REBUILD.search(raw):
@@ -268,6 +278,15 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
 
 
 _ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what ``str.split`` splits ASCII text at
+
+
+def _tokens(text: str, as_str: bool) -> list[str] | list[bytes]:
+    """``text.split()``; as bytes for ASCII text (same number of tokens, same equal neighbours, split
+    about twice as fast) unless ``as_str``, or unless it holds \\x1c-\\x1f (``str.split`` splits there,
+    ``bytes.split`` does not)."""
+    if as_str or not text.isascii() or "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text:
+        return text.split()
+    return text.encode("ascii").split()
 
 
 def _digit_count(text: str) -> int:
@@ -303,15 +322,18 @@ def _rebuild_hidden(raw: str) -> str:
     return "".join(letters) if len(letters) >= 6 else ""
 
 
-def _wrappers(n: Normalized, hits: dict[str, Hit]) -> None:
-    """Fictional, persona or tense wrappers become a jailbreak only around a harmful request."""
+def _wrappers(n: Normalized, hits: dict[str, Hit], keys: set[bytes] | None = None) -> None:
+    """Fictional, persona or tense wrappers become a jailbreak only around a harmful request.
+
+    ``keys``: ``text_keys(n.text)``, when known (a text without any harmful term's word is then ruled out at once).
+    """
     if "tense_shift" in hits:
         hits.pop("tense_q", None)
     if "cue_placeholder" in hits and {"persona", "cue_from_now_on", "ai_persona_named", "cue_respond_as"}.intersection(hits):
         # a persona plus a slot for "[YOUR PROMPT HERE]": the shape of a reusable jailbreak template
         hits["template"] = Hit("template", "jailbreak", 0.2, "text", hits["cue_placeholder"].excerpt)
     if _WRAPPERS.intersection(hits):
-        m = HARM_TERMS.search(n.text)
+        m = harm_search(n.text, keys)
         if m:
             strong = bool(_STRONG_WRAPPERS.intersection(hits))
             hits["harmful_topic"] = Hit("harmful_topic", "jailbreak", 0.35 if strong else 0.2, "text",

@@ -16,9 +16,10 @@ import re
 from dataclasses import dataclass
 
 from . import textfacts
-from .prefilter import Requirement, anchored_starts, requirement, starts
+from .prefilter import Requirement, anchored_starts, compiled, key_sets, requirement, starts
 
-__all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "compile_union", "literal_trie"]
+__all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "harm_scanner", "harm_search", "compile_union",
+           "literal_trie"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class Feature:
         n = len(text)
         a0 = b0 = -1
         for p in positions:
-            a, b = max(0, p - back), min(n, p + fwd)
+            a = p - back if p > back else 0  # max(0, p - back), min(n, p + fwd) without two builtin calls
+            b = p + fwd if p + fwd < n else n
             if a <= b0:
                 b0 = b
                 continue
@@ -418,6 +420,38 @@ HARM_TERMS = re.compile(
     r"addict\w*|incit\w*|hostil\w*|intimidat\w*|plagiari[sz]\w*|evict\w*|defraud\w*|embezzl\w*|tax evasion|pyramid scheme|ponzi|"
     r"exploitation|child labou?r|human trafficking|sweatshops?|stereotyp\w*|inferior|eugenics?|conversion therapy|holocaust denial|pedophil\w*|paedophil\w*|"
     r"based on (?:their )?(?:race|ethnicity|religion|gender|sexual orientation|skin colou?r))\b")
+
+
+_HARM: tuple | None = None  # (the HARM_TERMS scanner, its key gate), built on first use
+
+
+def harm_scanner() -> tuple:
+    """The HARM_TERMS scanner and its key gate, built on the first call (~20 ms).
+
+    Building registers word starts and ends with ``prefilter``: a caller that passes ``keys`` to
+    ``harm_search`` builds it before making them (``detectors._index`` does), so they report those too.
+    """
+    global _HARM
+    if _HARM is None:
+        lead = starts(HARM_TERMS, 256)
+        fast = re.compile(literal_trie(lead[0])) if lead is not None else None
+        needs = requirement(HARM_TERMS)
+        _HARM = (Feature("harm_terms", "jailbreak", 0.0, HARM_TERMS, (), fast, 0, None, needs, lead is not None and lead[1]),
+                 compiled(needs, key_sets(needs)))
+    return _HARM
+
+
+def harm_search(text: str, keys: set[bytes] | None = None) -> re.Match[str] | None:
+    """``HARM_TERMS.search(text)``, several times faster.
+
+    The alternation of ~200 terms is tried only where one of its terms begins (a literal trie finds
+    those places, as for the features), and not at all when ``keys`` (``prefilter.text_keys(text)``,
+    made after ``harm_scanner()``) lack every word the terms need. Same match as the plain search.
+    """
+    scanner, gate = harm_scanner()
+    if keys is not None and not gate(text, {}, keys):
+        return None
+    return scanner.search(text)
 
 
 def compile_union(features: tuple[Feature, ...]) -> re.Pattern[str]:

@@ -329,7 +329,8 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     if textfacts.ENABLED and text.isascii():
         # the stretches of non-digits before, between and after the digits: when none between is
         # longer than a match steps over (``\D{1,180}``), one match runs from the first digit to the last
-        gaps = text.encode("ascii").translate(_DIGIT_D).split(b"d")
+        # in the "digits" class view (shared with the decoders and the PII gates) only digits are "d"
+        gaps = class_maps(text)["digits"].split(b"d")
         if len(gaps) == 1:
             return []  # no digit at all
         if len(gaps) == 2 or max(map(len, gaps[1:-1])) <= 2 * _WINDOW:
@@ -337,9 +338,6 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     elif text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == n:
         return []  # no digit at all
     return [(max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)) for m in _DIGIT_CLUSTER.finditer(text)]
-
-
-_DIGIT_D = bytes(100 if 48 <= c <= 57 else 32 for c in range(256))  # ASCII digits -> "d", the rest -> " "
 
 
 def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:

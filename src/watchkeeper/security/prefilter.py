@@ -28,7 +28,8 @@ from re import _constants as _c  # type: ignore[attr-defined]
 from re import _parser as _p  # type: ignore[attr-defined]
 from typing import Callable
 
-__all__ = ["Requirement", "requirement", "holds", "compiled", "key_sets", "text_keys", "text_words", "starts", "anchored_starts"]
+__all__ = ["Requirement", "requirement", "holds", "compiled", "key_sets", "literal_keys", "text_keys", "text_words", "starts",
+           "anchored_starts"]
 
 # A requirement is a tuple of clauses, all of which must hold: a _Pieces (one literal must occur)
 # or an _Alt (a tuple of alternative requirements, one of which must hold).
@@ -51,7 +52,7 @@ class _Alt(tuple):
 class _Pieces:
     """A clause: one of these literal strings must occur. Each ASCII string has a key when it can."""
 
-    __slots__ = ("texts", "keyless", "by_key", "keys", "non_ascii")
+    __slots__ = ("texts", "keyless", "by_key", "keys", "non_ascii", "also")
 
     def __init__(self, marked: list[str]) -> None:
         self.texts = tuple(sorted({m.replace(_EDGE, "") for m in marked}))
@@ -59,6 +60,8 @@ class _Pieces:
         self.keyless: list[str] = []  # ASCII strings with no key: always confirmed with ``in``
         self.non_ascii: list[str] = []  # confirmed with ``in`` in non-ASCII text; cannot occur in ASCII text
         self.by_key: dict[bytes, list[str]] = {}
+        # (key, piece) -> the piece's other whole words: a text that holds it has all of them
+        self.also: dict[tuple[bytes, str], frozenset[bytes]] = {}
         for m in sorted(marked):
             text = m.replace(_EDGE, "")
             if not text.isascii():
@@ -67,8 +70,13 @@ class _Pieces:
             key = _key(m)
             if key is None:
                 self.keyless.append(text)
-            elif text not in self.by_key.setdefault(key, []):
+                continue
+            if text not in self.by_key.setdefault(key, []):
                 self.by_key[key].append(text)
+            # its other whole words (read off the piece itself, so the gate answers as ``holds`` does); word
+            # starts and ends are left out: registering them all would make ``text_keys`` slower
+            also = frozenset(run for run, left, right in _runs(text) if left and right) - {key}
+            self.also[(key, text)] = also
         self.keys = frozenset(self.by_key)
 
 
@@ -146,6 +154,25 @@ def _word_keys(w: bytes) -> tuple[bytes, ...]:
         else:
             _KEYLESS.add(w)
     return got
+
+
+def literal_keys(literal: str) -> frozenset[bytes]:
+    """Keys (see ``text_keys``) that every text holding ``literal`` as a substring offers.
+
+    A run of letters with a non-letter on both sides inside ``literal`` is a whole word of the text;
+    one with a non-letter only after it ends a word, one with a non-letter only before it starts a
+    word (kept from three letters up, and registered so that ``text_keys`` reports them). A set test
+    on these rules most multi-word literals out before a substring scan of the whole text.
+    """
+    out = set()
+    for run, left, right in _runs(literal):
+        if left and right:
+            out.add(run)
+        elif len(run) >= 3 and (left or right):
+            key = run + b"\x01" if left else b"\x01" + run
+            _register(key)
+            out.add(key)
+    return frozenset(out)
 
 
 def text_words(text: str) -> set[bytes] | None:
@@ -335,6 +362,7 @@ def key_sets(req: Requirement) -> tuple[frozenset[bytes], ...]:
 
     A clause whose pieces all have keys needs one of its keys; an alternation needs, for one of its
     branches, a key of that branch's own such clause (so the union of those).
+    A clause with non-ASCII pieces needs one of its keys or ``_NON_ASCII`` (in the keys of non-ASCII text).
     """
     out = []
     for c in req:
@@ -342,8 +370,9 @@ def key_sets(req: Requirement) -> tuple[frozenset[bytes], ...]:
             gate = _alt_keys(c)
             if gate is not None:
                 out.append(gate)
-        elif c.keys and not c.keyless and not c.non_ascii:
-            out.append(c.keys)
+        elif not c.keyless and (c.keys or c.non_ascii):
+            # a non-ASCII piece can only occur in non-ASCII text, whose keys hold ``_NON_ASCII``
+            out.append(c.keys | {_NON_ASCII} if c.non_ascii else c.keys)
     return tuple(out)
 
 
@@ -396,8 +425,14 @@ def compiled(req: Requirement, key_gates: tuple[frozenset[bytes], ...] = (), ope
                 found.append(f"{const(k)} in keys")  # the piece is the key's letters alone: the key proves it
                 continue
             found.append(f"({const(k)} in keys and ("
-                         + " or ".join(f"_found({const(s)}, text, seen)" for s in c.by_key[k]) + "))")
+                         + " or ".join(confirm(c, k, s) for s in c.by_key[k]) + "))")
         return "(" + (" or ".join(found) or "False") + ")"
+
+    def confirm(c: _Pieces, k: bytes, s: str) -> str:
+        # the piece's other whole words first: a set test rules most multi-word pieces out before a scan
+        also = c.also.get((k, s))
+        found = f"_found({const(s)}, text, seen)"
+        return f"({const(also)} <= keys and {found})" if also else found
 
     def expr(r: Requirement) -> str:
         parts = ["(" + " or ".join(expr(alt) for alt in c) + ")" if type(c) is _Alt else pieces(c) for c in r]

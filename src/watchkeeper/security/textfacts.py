@@ -44,6 +44,10 @@ _DIGITS = _table({string.digits: "d", string.ascii_letters: "a"})
 _HEX = _table({string.digits: "n", "abcdefABCDEF": "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z"})
 # the characters of morse code (. and -) -> m, letters and digits -> x
 _MORSE = _table({".-": "m", string.ascii_letters + string.digits: "x"})
+# a morse character (. or -) -> m, what may come before a morse group (space, "/", newline) -> s, the rest -> x
+_MORSE_SEP = bytes(109 if c in b".-" else 115 if c in b" /\n" else 120 for c in range(256))
+# what ``str.split`` splits ASCII text at -> " ", everything else -> "x"
+_SPACES = bytes(32 if c in b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f" else 120 for c in range(256))
 # 0/1 -> b, other digits -> d, letters -> a
 _BIN = _table({"01": "b", "23456789": "d", string.ascii_letters: "a"})
 # the base32 alphabet -> u, everything else alphanumeric -> a
@@ -55,7 +59,7 @@ _UPPER = _table({string.ascii_uppercase: "U", string.ascii_lowercase: "l", strin
 # hex digits -> h, other letters -> z, ":" -> space: "six hex digits" and "hex pairs with separators" are substrings
 _HEXSEP = _table({string.hexdigits: "h", _LOWER_NON_HEX + _UPPER_NON_HEX: "z", ":": " "})
 _TABLES = {"digits": _DIGITS, "hex": _HEX, "hexsep": _HEXSEP, "bin": _BIN, "b32": _B32, "b64": _B64, "upper": _UPPER,
-           "morse": _MORSE}
+           "morse": _MORSE, "morse_sep": _MORSE_SEP, "spaces": _SPACES}
 
 
 class ClassMaps:

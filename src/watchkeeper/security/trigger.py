@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from .prefilter import literal_keys
+
 __all__ = ["TriggerIndex"]
 
 _WORDS = re.compile(r"[^\W\d_]+")
@@ -29,12 +31,17 @@ class TriggerIndex:
     """Maps a text to ``{feature name: [anchor positions]}`` for the features that could match."""
 
     def __init__(self, features: Iterable) -> None:
+        features = tuple(features)
         self.always: list[str] = []                       # features without anchors: always run
         self._by3: dict[str, list[tuple[str, str]]] = {}  # first 3 letters of the head word -> (head, anchor)
         self._short: dict[str, list[str]] = {}            # head words shorter than 3 letters
         self._symbols: list[str] = []                     # anchors that do not start with a letter
         self._features_of: dict[str, list[str]] = {}      # anchor -> features
-        self._heads: dict[str | bytes, tuple[tuple[str, str], ...]] = {}  # word -> (head, anchor) it starts with
+        # features that scan the whole text (``window`` None): their anchors' positions go unused
+        self._whole = frozenset(f.name for f in features if getattr(f, "window", ()) is None)
+        # word -> the anchors it starts (a head that is the whole anchor: present, no scan needed) and the
+        # longer anchors whose head it starts (confirmed with a substring test)
+        self._heads: dict[str | bytes, tuple[frozenset[str], tuple[str, ...]]] = {}
         self._headless: set[str | bytes] = set()          # words known to start no head: skipped at C speed
         for f in features:
             if not f.anchors:
@@ -45,6 +52,8 @@ class TriggerIndex:
         # anchors in the order of their first feature: candidates come out in a fixed order (the order
         # of a set of strings changes with the hash seed), so equal-weight hits always give the same evidence
         self._rank = {a: i for i, a in enumerate(self._features_of)}
+        # the keys (prefilter.literal_keys) a text holding the anchor offers: a set test before a scan
+        self._needs = {a: literal_keys(a) if a.isascii() else frozenset() for a in self._features_of}
         for a in self._features_of:
             head_m = _WORDS.match(a.lstrip())
             if head_m is None or a.lstrip()[0].isdigit():
@@ -64,18 +73,20 @@ class TriggerIndex:
                 self._by3.setdefault(gate[:3], []).append((gate, a))
             else:
                 self._short.setdefault(head, []).append(a)
-        # every byte but the first characters of the symbol anchors (deleted from an ASCII text to see
-        # which of those characters it holds)
-        firsts = {ord(a[0]) for a in self._symbols}
-        self._not_first = bytes(c for c in range(256) if c not in firsts)
+        # the ASCII characters the symbol anchors begin with (each looked for in an ASCII text first)
+        self._firsts = sorted({a[0] for a in self._symbols if a[0].isascii()})
 
-    def present(self, low: str, words: set[bytes] | None = None) -> set[str]:
+    def present(self, low: str, words: set[bytes] | None = None, keys: set[bytes] | None = None) -> set[str]:
         """The anchors that occur in ``low`` (verified as substrings).
 
-        ``words``: the set of letter runs of an ASCII ``low`` as bytes, when the caller has it.
+        ``words``: the set of letter runs of an ASCII ``low`` as bytes, when the caller has it;
+        ``keys``: ``prefilter.text_keys(low)`` made after this index was built (building registers the
+        word starts and ends of the anchors), when the caller has it: anchors whose words the text lacks
+        are then ruled out without a scan.
         """
         found: set[str] = set()
         heads = self._heads
+        needs = self._needs
         ascii_text = low.isascii()
         if words is not None:
             pass
@@ -84,62 +95,63 @@ class TriggerIndex:
         else:
             words = set(_WORDS.findall(low))
         # most words start no anchor's head: a set difference drops the ones already seen
-        tested: set[str] = set()  # anchors already looked for (words share heads: "you", "your")
+        to_test: set[str] = set()  # anchors longer than their head, looked for once (words share heads: "you", "your")
         for w in words - self._headless:
-            got = heads.get(w)
-            if got is None:
-                got = self._heads_of(w)
-            for head, a in got:
-                if a not in tested:
-                    tested.add(a)
-                    if a == head or a in low:
-                        found.add(a)
-        # two-letter heads ("if ", "ai") are rare enough to test as substrings directly
-        for head, anchors in self._short.items():
-            if head in low:
-                for a in anchors:
-                    if a not in found and a in low:
-                        found.add(a)
+            got = heads.get(w) or self._heads_of(w)
+            if got:
+                found |= got[0]
+                to_test.update(got[1])
+        for a in to_test:
+            if (keys is None or needs[a] <= keys) and a in low:
+                found.add(a)
+        # two-letter heads ("if ", "ai") are rare enough to test as substrings directly: each anchor holds
+        # its head, so the anchor alone is looked for (a two-letter needle is the slowest kind of scan)
+        for anchors in self._short.values():
+            for a in anchors:
+                if a not in found and (keys is None or needs[a] <= keys) and a in low:
+                    found.add(a)
         symbols = self._symbols
-        if ascii_text:  # one C-speed pass keeps the characters symbols begin with: most are absent from prose
-            firsts = low.encode("ascii").translate(None, self._not_first)
-            symbols = [a for a in symbols if ord(a[0]) < 128 and ord(a[0]) in firsts]
+        if ascii_text:  # a one-character test per first character (memchr speed): most are absent from prose
+            firsts = {c for c in self._firsts if c in low}
+            symbols = [a for a in symbols if a[0] in firsts]
         for a in symbols:
-            if a in low:
+            if (keys is None or needs[a] <= keys) and a in low:
                 found.add(a)
         return found
 
-    def _heads_of(self, w: str | bytes) -> tuple[tuple[str, str], ...]:
-        """(head, anchor) pairs whose head starts the word ``w``, remembered per word."""
+    def _heads_of(self, w: str | bytes) -> tuple[frozenset[str], tuple[str, ...]] | None:
+        """The anchors whose head starts the word ``w`` (see ``_heads``), remembered per word; None: no anchor."""
         s = w.decode("ascii") if isinstance(w, bytes) else w
-        got = tuple((head, a) for head, a in self._by3.get(s[:3], ()) if s.startswith(head))
+        pairs = [(head, a) for head, a in self._by3.get(s[:3], ()) if s.startswith(head)]
         if len(self._heads) + len(self._headless) >= _MAX_CACHED_WORDS:
             self._heads.clear()
             self._headless.clear()
-        if got:
-            self._heads[w] = got
-        else:
+        if not pairs:
             self._headless.add(w)
+            return None
+        got = self._heads[w] = (frozenset(a for head, a in pairs if a == head),
+                                tuple(dict.fromkeys(a for head, a in pairs if a != head)))
         return got
 
-    def candidates(self, low: str, words: set[bytes] | None = None,
-                   keep: Callable[[str], bool] | None = None) -> dict[str, list[int] | None]:
+    def candidates(self, low: str, words: set[bytes] | None = None, keep: Callable[[str], bool] | None = None,
+                   keys: set[bytes] | None = None) -> dict[str, list[int] | None]:
         """Feature name -> sorted anchor positions (None: scan the whole text).
 
-        ``keep`` (optional) drops features before their anchors are located.
+        ``keep`` (optional) drops features before their anchors are located; ``words`` and ``keys`` as
+        for ``present``.
         """
         kept: dict[str, bool] = {}
         out: dict[str, list[int] | None] = {}
         for name in self.always:
             if keep is None or keep(name):
                 out[name] = None
-        for a in sorted(self.present(low, words), key=self._rank.__getitem__):
+        for a in sorted(self.present(low, words, keys), key=self._rank.__getitem__):
             names = self._features_of[a]
             if keep is not None:
                 names = [n for n in names if (kept[n] if n in kept else kept.setdefault(n, keep(n)))]
                 if not names:
                     continue
-            pos = _positions(low, a)
+            pos = None if self._whole.issuperset(names) else _positions(low, a)
             for name in names:
                 prev = out.get(name, [])
                 if prev is None or pos is None:
