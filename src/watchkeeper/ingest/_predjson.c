@@ -71,6 +71,19 @@ static inline int expect(Cur *c, char ch) {
     return DECLINE;
 }
 
+/* After a member or an element: 1 for a comma (another one follows), 0 for ``close``, else DECLINE. */
+static int comma_or(Cur *c, char close) {
+    skip_ws(c);
+    if (c->p < c->end) {
+        char ch = *c->p++;
+        if (ch == ',')
+            return 1;
+        if (ch == close)
+            return 0;
+    }
+    return DECLINE;
+}
+
 static int buf_grow(Buf *b, const char *s, Py_ssize_t n);
 
 static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
@@ -460,21 +473,15 @@ static int flat_object(Cur *c, Buf *b, Facts *f, Py_ssize_t *size) {
         }
         if (rc != OK)
             return rc;
-        skip_ws(c);
-        if (c->p >= c->end)
+        int more = comma_or(c, '}');
+        if (more == DECLINE)
             return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            if ((rc = buf_put(b, ",", 1)) != OK)
-                return rc;
-            continue;
-        }
-        if (*c->p == '}') {
-            c->p++;
+        if ((rc = buf_put(b, more ? "," : "}", 1)) != OK)
+            return rc;
+        if (!more) {
             *size = count;
-            return buf_put(b, "}", 1);
+            return OK;
         }
-        return DECLINE;
     }
 }
 
@@ -731,18 +738,11 @@ static int record(Decoder *dec, Cur *c) {
         }
         if (rc != OK)
             return rc;
-        skip_ws(c);
-        if (c->p >= c->end)
+        int more = comma_or(c, '}');
+        if (more == DECLINE)
             return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == '}') {
-            c->p++;
+        if (!more)
             break;
-        }
-        return DECLINE;
     }
     if (!(seen & F_MODEL) || !(seen & F_OUTPUT))
         return DECLINE;
@@ -781,18 +781,11 @@ static int batch(Decoder *dec, Cur *c, Py_ssize_t *rows) {
         if ((rc = record(dec, c)) != OK)
             return rc;
         ++*rows;
-        skip_ws(c);
-        if (c->p >= c->end)
+        int more = comma_or(c, ']');
+        if (more == DECLINE)
             return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
+        if (!more)
             break;
-        }
-        return DECLINE;
     }
     skip_ws(c);
     return c->p == c->end ? OK : DECLINE;
