@@ -11,8 +11,9 @@
  * Feature dicts (inputs, segment) are stored as compact JSON, byte for byte what orjson.dumps writes
  * for the dict msgspec would have decoded. Strings are copied (ASCII, no escapes: orjson writes them
  * unchanged), integers are copied (JSON has one way to write an integer; "-0" is declined), and a float
- * is copied when its text is provably Python's repr (which orjson matches between 1e-4 and 1e16),
- * else rewritten with PyOS_double_to_string, else the batch is declined.
+ * is copied when its text is provably what orjson writes (plain notation, at most 15 significant digits,
+ * between 1e-5 and 1e16), else written from Python's repr (PyOS_double_to_string), which orjson matches
+ * but below 1e-4 (there: 0.000099 for 9.9e-05, 1.5e-8 for 1.5e-08).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,8 +26,7 @@
 #define MAX_TRACE 64
 #define MIN_S 631152000.0   /* records._MIN_S */
 #define MAX_S 7258118400.0  /* records._MAX_S */
-#define MAX_OBJECT_KEYS 64  /* more keys in one feature dict: decline (duplicate check is quadratic) */
-#define MAX_KEYS 128        /* distinct feature keys tracked for the plain check; more: not plain */
+#define MAX_KEYS 512        /* distinct feature keys in a batch (the plain check needs them all); more: decline */
 #define CACHE 4             /* recently made strings reused per column */
 
 enum { OK = 0, DECLINE = -1, ERROR = -2 };
@@ -51,10 +51,12 @@ typedef struct {
 } Slice;
 
 typedef struct {
-    Slice keys[MAX_KEYS];
+    Slice keys[MAX_KEYS];      /* the distinct feature keys so far */
+    unsigned stamp[MAX_KEYS];  /* the feature object each key was last seen in (a repeat within one: decline) */
     int nkeys;
-    int untracked;  /* a key was not recorded: never call the batch plain */
-    int long_value; /* a feature string of 5 or more characters */
+    int hint;                  /* where the next key is looked up first: records repeat their key order */
+    unsigned object;           /* the current feature object, numbered from 1 */
+    int long_value;            /* a feature string of 5 or more characters */
 } Facts;
 
 static inline void skip_ws(Cur *c) {
@@ -364,7 +366,7 @@ static int is_repr(const Num *n, double d) {
     if (d == 0.0)
         return dot - p == 1 && *p == '0' && whole;
     double a = fabs(d);
-    if (a < 1e-4 || a >= 1e16)
+    if (a < 1e-5 || a >= 1e16) /* orjson writes [1e-5, 1e-4) in plain notation too, unlike repr */
         return 0;
     const char *first = NULL, *last = NULL;
     for (const char *q = p; q < (whole ? dot : e); q++) {
@@ -380,6 +382,37 @@ static int is_repr(const Num *n, double d) {
     return sig <= 15;
 }
 
+/* orjson's text for a float, from Python's repr ``text`` of it: the same except below 1e-4, where repr
+ * writes 9.9e-05 and orjson 0.000099 (from 1e-5) or 1.5e-8 (below; no zero-padded exponent). */
+static int put_orjson_float(Buf *b, const char *text, double d) {
+    double a = fabs(d);
+    Py_ssize_t len = (Py_ssize_t)strlen(text);
+    if (d == 0.0 || a >= 1e-4)
+        return buf_put(b, text, len);
+    const char *e = strchr(text, 'e');
+    if (!e || e[1] != '-')
+        return DECLINE;
+    int rc;
+    if (a >= 1e-5) { /* d.ddd e-05 -> 0.0000dddd */
+        if (strcmp(e, "e-05") != 0)
+            return DECLINE;
+        if (*text == '-' && (rc = buf_put(b, "-", 1)) != OK)
+            return rc;
+        if ((rc = buf_put(b, "0.0000", 6)) != OK)
+            return rc;
+        for (const char *q = *text == '-' ? text + 1 : text; q < e; q++)
+            if (*q != '.' && (rc = buf_put(b, q, 1)) != OK)
+                return rc;
+        return OK;
+    }
+    const char *digits = e + 2; /* e-08 -> e-8 */
+    while (*digits == '0' && digits[1])
+        digits++;
+    if ((rc = buf_put(b, text, e + 2 - text)) != OK)
+        return rc;
+    return buf_put(b, digits, (Py_ssize_t)strlen(digits));
+}
+
 /* A number inside compact JSON, as orjson.dumps writes the int or float msgspec decodes. */
 static int put_number(Buf *b, const Num *n) {
     if (n->is_int) {
@@ -393,31 +426,47 @@ static int put_number(Buf *b, const Num *n) {
         return DECLINE;
     if (is_repr(n, d))
         return buf_put(b, n->s, n->len);
-    double a = fabs(d);
-    if (d != 0.0 && (a < 1e-4 || a >= 1e16))
-        return DECLINE;
     char *text = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (!text)
         return ERROR;
-    int rc = buf_put(b, text, (Py_ssize_t)strlen(text));
+    int rc = put_orjson_float(b, text, d);
     PyMem_Free(text);
     return rc;
 }
 
-static void note_key(Facts *f, Slice key) {
-    for (int i = 0; i < f->nkeys; i++)
-        if (f->keys[i].len == key.len && memcmp(f->keys[i].s, key.s, key.len) == 0)
-            return;
-    if (f->nkeys < MAX_KEYS)
-        f->keys[f->nkeys++] = key;
-    else
-        f->untracked = 1;
+/* Records a feature key of the current object; DECLINE when the object repeats it (msgspec keeps the last
+ * value: leave it to that path) or past MAX_KEYS distinct keys (the typed path would check them all).
+ * The search starts after the key found last, so records that list their keys in one order cost one
+ * comparison a key. */
+static int note_key(Facts *f, Slice key) {
+    int n = f->nkeys;
+    for (int j = 0; j < n; j++) {
+        int i = f->hint + j < n ? f->hint + j : f->hint + j - n;
+        if (f->keys[i].len == key.len && memcmp(f->keys[i].s, key.s, key.len) == 0) {
+            if (f->stamp[i] == f->object)
+                return DECLINE;
+            f->stamp[i] = f->object;
+            f->hint = i + 1 < n ? i + 1 : 0;
+            return OK;
+        }
+    }
+    if (n == MAX_KEYS)
+        return DECLINE;
+    f->keys[n] = key;
+    f->stamp[n] = f->object;
+    f->nkeys = n + 1;
+    f->hint = 0;
+    return OK;
 }
+
+/* The string ":" (a key or a value) can make fastpath._LONG_VALUE match where no string value is
+ * long (`{":":12345}`), so the typed path would not call the batch plain: decline it. */
+static inline int is_colon(Slice s) { return s.len == 1 && s.s[0] == ':'; }
 
 /* A flat object of scalars as compact JSON in ``b``; its number of keys in ``*size``. */
 static int flat_object(Cur *c, Buf *b, Facts *f, Py_ssize_t *size) {
-    Slice seen[MAX_OBJECT_KEYS];
     int count = 0, rc;
+    f->object++;
     b->len = 0;
     if (c->p >= c->end || *c->p != '{')
         return DECLINE;
@@ -433,13 +482,9 @@ static int flat_object(Cur *c, Buf *b, Facts *f, Py_ssize_t *size) {
     for (;;) {
         Slice key, value;
         skip_ws(c);
-        if (string_token(c, &key) != OK || count == MAX_OBJECT_KEYS)
+        if (string_token(c, &key) != OK || is_colon(key) || note_key(f, key) != OK)
             return DECLINE;
-        for (int i = 0; i < count; i++)
-            if (seen[i].len == key.len && memcmp(seen[i].s, key.s, key.len) == 0)
-                return DECLINE; /* a repeated key: msgspec keeps the last value; leave it to that path */
-        seen[count++] = key;
-        note_key(f, key);
+        count++;
         if (expect(c, ':') != OK)
             return DECLINE;
         skip_ws(c);
@@ -449,7 +494,7 @@ static int flat_object(Cur *c, Buf *b, Facts *f, Py_ssize_t *size) {
             return rc;
         char ch = *c->p;
         if (ch == '"') {
-            if (string_token(c, &value) != OK)
+            if (string_token(c, &value) != OK || is_colon(value))
                 return DECLINE;
             if (value.len >= 5)
                 f->long_value = 1;
@@ -795,8 +840,8 @@ PyDoc_STRVAR(decode_doc,
              "decode(body: bytes, received: int) -> tuple | None\n\n"
              "The prediction columns of a JSON array (model, model_version, request_id, ts, inputs,\n"
              "input_size, output_label, output_value, score, scores, latency_ms, segment, cost, trace_id),\n"
-             "then the row count, whether no feature string has 5 or more characters and every key was\n"
-             "tracked, and the distinct feature keys; None where the typed path must decide.");
+             "then the row count, whether no feature string has 5 or more characters, and the distinct\n"
+             "feature keys; None where the typed path must decide.");
 
 static PyObject *decode(PyObject *self, PyObject *args) {
     Py_buffer body;
@@ -828,20 +873,24 @@ static PyObject *decode(PyObject *self, PyObject *args) {
                 PyList_SET_ITEM(keys, i, k);
             }
         }
-        if (keys) {
+        PyObject *count = keys ? PyLong_FromSsize_t(rows) : NULL;
+        if (count) {
             result = PyTuple_New(N_COLUMNS + 3);
             if (result) {
                 for (int i = 0; i < N_COLUMNS; i++) {
                     PyTuple_SET_ITEM(result, i, dec.cols[i]);
                     dec.cols[i] = NULL;
                 }
-                PyTuple_SET_ITEM(result, N_COLUMNS, PyLong_FromSsize_t(rows));
+                PyTuple_SET_ITEM(result, N_COLUMNS, count);
                 PyTuple_SET_ITEM(result, N_COLUMNS + 1,
-                                 PyBool_FromLong(!dec.facts.long_value && !dec.facts.untracked));
+                                 PyBool_FromLong(!dec.facts.long_value));
                 PyTuple_SET_ITEM(result, N_COLUMNS + 2, keys);
             } else {
+                Py_DECREF(count);
                 Py_DECREF(keys);
             }
+        } else {
+            Py_XDECREF(keys);
         }
     } else if (rc == DECLINE) {
         result = Py_None;
