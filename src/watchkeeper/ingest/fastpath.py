@@ -66,17 +66,25 @@ def native_predictions(body: bytes, project: str, received: int) -> Batch | None
         return None
     (models, versions, rids, ts, inputs, sizes, labels, values, score, scores, latency, segments, cost,
      trace_ids, n, short_values, keys) = out
-    if None in rids:
-        rids = [rid if rid is not None else uuid.uuid4().hex for rid in rids]
-    nones = [None] * n
-    columns = dict(zip(COLUMNS["predictions"], (
-        [project] * n, models, versions, rids, ts, [received] * n, nones, nones.copy(), inputs, sizes, labels,
-        values, score, scores, latency, segments, cost, trace_ids, nones.copy(), nones.copy(),
-    )))
+    columns = _columns(project, received, models, versions, rids, ts, inputs, sizes, labels, values, score, scores,
+                       latency, segments, cost, trace_ids)
     batch = Batch(kind="predictions", columns=columns, rows=n)
     if short_values and all(map(safe_key, keys)):
         batch.notes[PLAIN_COLUMNS] = ("inputs", "segment")
     return batch
+
+
+def _columns(project: str, received: int, models, versions, rids, ts, inputs, sizes, labels, values, score, scores,
+             latency, segments, cost, trace_ids) -> dict[str, list]:
+    """The prediction columns in store order, with the ones a batch holds constant filled in and a fresh id
+    for every record without one."""
+    n = len(models)
+    if None in rids:
+        rids = [rid if rid is not None else uuid.uuid4().hex for rid in rids]
+    return dict(zip(COLUMNS["predictions"], (
+        [project] * n, models, versions, rids, ts, [received] * n, [None] * n, [None] * n, inputs, sizes, labels,
+        values, score, scores, latency, segments, cost, trace_ids, [None] * n, [None] * n,
+    )))
 
 
 def typed_predictions(body: bytes, project: str, received: int) -> Batch | None:
@@ -108,8 +116,6 @@ def typed_predictions(body: bytes, project: str, received: int) -> Batch | None:
                 labels.append("")
                 values.append(out)
     rids = [r.request_id for r in recs]
-    if None in rids:
-        rids = [rid if rid is not None else uuid.uuid4().hex for rid in rids]
     versions = [r.model_version for r in recs]
     if None in versions:
         versions = [v or "" for v in versions]
@@ -120,14 +126,11 @@ def typed_predictions(body: bytes, project: str, received: int) -> Batch | None:
     segments = [None if r.segment is None else _dumps(r.segment).decode() for r in recs]
     scores = [r.scores for r in recs]
     trace_ids = [r.trace_id or None for r in recs]
-    columns = dict(zip(COLUMNS["predictions"], (
-        [project] * n, [r.model for r in recs], versions, rids, ts, [received] * n, [None] * n, [None] * n,
-        inputs, [0 if r.inputs is None else len(r.inputs) for r in recs],
-        labels, values, [None if s is None else float(s[1]) for s in scores],
-        [None if s is None else _dumps(s).decode() for s in scores], [r.latency_ms for r in recs],
-        segments, [r.cost for r in recs], trace_ids,
-        [None] * n, [None] * n,
-    )))
+    columns = _columns(project, received, [r.model for r in recs], versions, rids, ts, inputs,
+                       [0 if r.inputs is None else len(r.inputs) for r in recs], labels, values,
+                       [None if s is None else float(s[1]) for s in scores],
+                       [None if s is None else _dumps(s).decode() for s in scores], [r.latency_ms for r in recs],
+                       segments, [r.cost for r in recs], trace_ids)
     batch = Batch(kind="predictions", columns=columns, rows=n)
     objects = [r.inputs for r in recs if r.inputs] + [r.segment for r in recs if r.segment]
     if _plain(objects, "\n".join(filter(None, inputs + segments))):
