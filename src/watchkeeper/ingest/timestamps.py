@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 # Accept anything between 1990 and 2200; outside that a timestamp is almost surely a unit mistake.
 _MIN_US = 631_152_000_000_000
 _MAX_US = 7_258_118_400_000_000
+_OUT_OF_RANGE = "timestamp is outside 1990..2200 (epoch seconds expected, not ms or ns)"
 
 
 def now_us() -> int:
@@ -26,7 +27,7 @@ def parse_timestamp_us(value: object) -> int:
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("expected a finite number of epoch seconds")
         if not -1e12 < value < 1e12:  # past this, seconds times 1e6 may overflow a float
-            raise ValueError("timestamp is outside 1990..2200 (epoch seconds expected, not ms or ns)")
+            raise ValueError(_OUT_OF_RANGE)
         us = int(value * 1_000_000)
     elif isinstance(value, str):
         text = value.strip()
@@ -42,7 +43,7 @@ def parse_timestamp_us(value: object) -> int:
     else:
         raise ValueError(f"expected an ISO 8601 string or epoch seconds, got {type(value).__name__}")
     if not _MIN_US <= us <= _MAX_US:
-        raise ValueError("timestamp is outside 1990..2200 (epoch seconds expected, not ms or ns)")
+        raise ValueError(_OUT_OF_RANGE)
     return us
 
 
