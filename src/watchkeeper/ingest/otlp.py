@@ -1,7 +1,8 @@
 """Decode OTLP/HTTP trace exports (protobuf or OTLP JSON) and feed every span to a SpanBuilder.
 
 Two front ends, one output: the protobuf walker reads ``ExportTraceServiceRequest`` messages
-(opentelemetry-proto, upb-backed), the JSON walker reads OTLP JSON as OTLP writes it (hex ids,
+(with the compiled reader ``_otlpwire.c`` where it was built, else, and for whatever it declines,
+opentelemetry-proto's upb-backed classes), the JSON walker reads OTLP JSON as OTLP writes it (hex ids,
 integer enums, 64-bit integers as strings or numbers, lowerCamelCase keys, unknown fields
 ignored). Both hand plain Python values to ``SpanBuilder.add``, which validates and normalises.
 
@@ -18,6 +19,11 @@ import orjson
 
 from .decode import BodyError, gunzip
 from .spans import SpanBuilder
+
+try:  # the optional compiled protobuf reader (setup.py builds it where a C compiler is present)
+    from . import _otlpwire
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _otlpwire = None
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -104,6 +110,19 @@ def _pb_attrs(kvs) -> dict[str, Any]:
 
 
 def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
+    groups = _otlpwire.decode(body) if _otlpwire is not None else None
+    if groups is not None:  # the compiled reader; None: it declined, upb reads the body (and words any error)
+        add = builder.add
+        for attrs, scopes in groups:
+            resource = builder.resource(attrs)
+            for scope, spans in scopes:
+                for sp in spans:
+                    add(resource, scope, *sp)
+        return
+    _decode_upb(body, builder)
+
+
+def _decode_upb(body: bytes, builder: SpanBuilder) -> None:
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
