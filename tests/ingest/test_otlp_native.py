@@ -19,7 +19,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from watchkeeper.ingest import otlp
-from watchkeeper.ingest.spans import SpanBuilder
+from watchkeeper.ingest.spans import SpanBuilder, attribute_roles
 
 native = pytest.mark.skipif(otlp._otlpwire is None, reason="compiled OTLP reader not built")
 NOW = 1_750_000_000 * 10**9
@@ -38,12 +38,18 @@ class Recorder(SpanBuilder):
     def __init__(self):
         super().__init__("p", 0)
         self.calls: list = []
+        self.passes = 0  # attribute passes made by the compiled reader, each checked against the Python one
 
     def resource(self, attrs):
         self.calls.append(("resource", _exact(attrs)))
         return None
 
-    def add(self, resource, *args):
+    def add(self, resource, *args, roles=None):
+        if len(args) == 15:  # the compiled reader's pass over the attributes (SpanBuilder.add's ``roles``)
+            *args, roles = args
+        if roles is not None:
+            assert _exact(roles) == _exact(attribute_roles(args[8])), args[8]
+            self.passes += 1
         self.calls.append(("add", _exact(list(args))))
 
     def reject_many(self, n, reason):
@@ -79,6 +85,7 @@ def _check(body: bytes) -> bool:
     theirs = _upb(body)
     assert theirs is not None, f"accepted a body upb refuses: {body[:80]!r}"
     assert mine.calls == theirs
+    assert mine.passes == sum(1 for c in mine.calls if c[0] == "add")
     return True
 
 
@@ -116,7 +123,10 @@ def _value(rng: random.Random, v, depth: int = 0, max_depth: int = 3) -> None:
 
 def _attrs(rng: random.Random, kvs, n: int) -> None:
     keys = ["service.name", "gen_ai.request.model", "openinference.span.kind", "input.value", "k", "k", "ümlaut",
-            "retrieval.documents.0.document.content", "llm.token_count.prompt", ""]
+            "retrieval.documents.0.document.content", "llm.token_count.prompt", "", "gen_ai.response.model",
+            "llm.model_name", "llm.input_messages.0.message.content", "llm.output_messages.1.message.role",
+            "gen_ai.prompt.0.content", "watchkeeper.output.label", "retrieval.documents.1.document.score",
+            "reranker.output_documents.0.document.id", "watchkeeper.prompt_version", "session.id"]
     for _ in range(n):
         kv = kvs.add(key=rng.choice(keys) if rng.random() < 0.7 else f"attr.{rng.randrange(1000)}")
         if rng.random() < 0.05:
@@ -296,3 +306,21 @@ def test_the_sdk_exporters_encoding_is_taken_by_the_compiled_reader():
     assert b.rows == 2 and b.rejected == 0
     assert sorted(cols["kind"]) == ["agent", "llm"] and "gpt-4o" in cols["model"]
     assert set(cols["service"]) == {"bot"} and set(cols["scope"]) == {"wk.test"}
+
+
+@native
+def test_a_span_past_the_attribute_limit_leaves_the_pass_to_the_builder_which_clips_first():
+    req = ExportTraceServiceRequest()
+    sp = req.resource_spans.add().scope_spans.add().spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="wide",
+                                                               start_time_unix_nano=NOW)
+    from watchkeeper.ingest.spans import MAX_ATTRIBUTES
+
+    for i in range(MAX_ATTRIBUTES + 5):
+        sp.attributes.add(key=f"a{i}").value.int_value = i
+    sp.attributes.add(key="gen_ai.request.model").value.string_value = "past-the-limit"
+    body = req.SerializeToString()
+    (_, [(_, [span])]), = otlp._otlpwire.decode(body, otlp.g._ROLES, otlp.g.key_role, MAX_ATTRIBUTES)
+    assert span[-1] is None and len(span[7]) == MAX_ATTRIBUTES + 6
+    b = SpanBuilder("p", 0)
+    otlp.decode(body, otlp.PROTOBUF, b)
+    assert b.clipped == 1 and b.batch().columns["model"] == [None]  # the model attribute was past the limit

@@ -6,9 +6,10 @@
  *     [(resource_attributes, [(scope_name, [span, ...]), ...]), ...]
  *
  * where a span is (trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, attributes, events,
- * status_code, status_message, flags, links) in SpanBuilder.add's order, attribute values as otlp._pb_any
- * makes them (str, bool, int, float, list, dict, None, bytes as base64 text) and events as
- * (time_ns, name, attributes) tuples; or None to decline.
+ * status_code, status_message, flags, links, roles) in SpanBuilder.add's order, attribute values as
+ * otlp._pb_any makes them (str, bool, int, float, list, dict, None, bytes as base64 text), events as
+ * (time_ns, name, attributes) tuples and roles as spans.attribute_roles(attributes) returns them
+ * (made here, from genai's role table, when decode is given it); or None to decline.
  *
  * It declines whatever it is not sure to read exactly as upb would: a malformed or truncated message,
  * a string that is not UTF-8, a field this module does not know (newer proto fields, links, scope
@@ -402,6 +403,99 @@ static int key_values(Cache *cache, Cur c, int depth, PyObject *dict) {
     return OK;
 }
 
+/* -- what the attributes mean ------------------------------------------------------------------ */
+typedef struct {
+    PyObject *roles;    /* genai._ROLES: attribute name -> role tuple or None */
+    PyObject *key_role; /* genai.key_role: classifies (and remembers) a name not in roles yet */
+    Py_ssize_t max_attributes;
+} Roles;
+
+/* flat[a][b][c] = value, creating the inner dicts (dict.setdefault twice, then a store). */
+static int nest(PyObject **flat, PyObject *a, PyObject *b, PyObject *c, PyObject *value) {
+    if (!*flat && !(*flat = PyDict_New()))
+        return ERROR;
+    PyObject *level = *flat, *keys[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        PyObject *fresh = PyDict_New();
+        if (!fresh)
+            return ERROR;
+        PyObject *inner = PyDict_SetDefault(level, keys[i], fresh); /* borrowed */
+        Py_DECREF(fresh);
+        if (!inner)
+            return ERROR;
+        level = inner;
+    }
+    return PyDict_SetItem(level, c, value) < 0 ? ERROR : OK;
+}
+
+/* SpanBuilder's pass over a span's attributes, done here (spans.SpanBuilder._roles is the same pass in
+ * Python): (fields {slot: value}, flat documents, flat messages, output metadata), the last three None
+ * when empty. A role this pass does not know: DECLINE. */
+static int role_pass(Roles *r, PyObject *attrs, PyObject **out) {
+    PyObject *fields = PyDict_New(), *ranks = PyDict_New(), *docs = NULL, *msgs = NULL, *meta = NULL;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    int rc = OK;
+    if (!fields || !ranks)
+        goto error;
+    while (PyDict_Next(attrs, &pos, &key, &value)) {
+        PyObject *role = PyDict_GetItemWithError(r->roles, key); /* borrowed */
+        if (role) {
+            Py_INCREF(role);
+        } else {
+            if (PyErr_Occurred() || !(role = PyObject_CallOneArg(r->key_role, key)))
+                goto error;
+        }
+        if (role == Py_None) {
+            Py_DECREF(role);
+            continue;
+        }
+        Py_ssize_t n = PyTuple_Check(role) ? PyTuple_GET_SIZE(role) : 0;
+        PyObject *tag = n ? PyTuple_GET_ITEM(role, 0) : NULL;
+        Py_UCS4 t = tag && PyUnicode_Check(tag) && PyUnicode_GET_LENGTH(tag) == 1 ? PyUnicode_READ_CHAR(tag, 0) : 0;
+        if (t == 'f' && n == 3) {
+            if (!(value == Py_None || (PyUnicode_Check(value) && PyUnicode_GET_LENGTH(value) == 0))) {
+                PyObject *slot = PyTuple_GET_ITEM(role, 1), *rank = PyTuple_GET_ITEM(role, 2);
+                PyObject *held = PyDict_GetItemWithError(ranks, slot); /* borrowed */
+                int better = 1;
+                if (held)
+                    better = PyObject_RichCompareBool(rank, held, Py_LT);
+                if (PyErr_Occurred() || better < 0)
+                    rc = ERROR;
+                else if (better && (PyDict_SetItem(fields, slot, value) < 0 || PyDict_SetItem(ranks, slot, rank) < 0))
+                    rc = ERROR;
+            }
+        } else if ((t == 'd' || t == 'm') && n == 4) {
+            rc = nest(t == 'd' ? &docs : &msgs, PyTuple_GET_ITEM(role, 1), PyTuple_GET_ITEM(role, 2),
+                      PyTuple_GET_ITEM(role, 3), value);
+        } else if (t == 'o' && n == 2) {
+            if ((!meta && !(meta = PyDict_New())) || PyDict_SetItem(meta, PyTuple_GET_ITEM(role, 1), value) < 0)
+                rc = ERROR;
+        } else {
+            rc = DECLINE;
+        }
+        Py_DECREF(role);
+        if (rc != OK)
+            goto fail;
+    }
+    Py_DECREF(ranks);
+    *out = PyTuple_Pack(4, fields, docs ? docs : Py_None, msgs ? msgs : Py_None, meta ? meta : Py_None);
+    Py_DECREF(fields);
+    Py_XDECREF(docs);
+    Py_XDECREF(msgs);
+    Py_XDECREF(meta);
+    return *out ? OK : ERROR;
+error:
+    rc = ERROR;
+fail:
+    Py_XDECREF(fields);
+    Py_XDECREF(ranks);
+    Py_XDECREF(docs);
+    Py_XDECREF(msgs);
+    Py_XDECREF(meta);
+    return rc;
+}
+
 /* -- spans ------------------------------------------------------------------------------------- */
 static int event(Cache *cache, Cur c, PyObject **out) {
     uint64_t time = 0;
@@ -455,7 +549,7 @@ fail:
 }
 
 enum { S_TRACE, S_SPAN, S_PARENT, S_NAME, S_KIND, S_START, S_END, S_ATTRS, S_EVENTS, S_CODE, S_MESSAGE, S_FLAGS,
-       S_LINKS, S_FIELDS };
+       S_LINKS, S_ROLES, S_FIELDS };
 
 static int status(Cache *cache, Cur c, uint64_t *code, Cur *message) {
     uint32_t field;
@@ -477,7 +571,7 @@ static int status(Cache *cache, Cur c, uint64_t *code, Cur *message) {
     return OK;
 }
 
-static int span(Cache *cache, Cur c, PyObject **out) {
+static int span(Cache *cache, Roles *roles, Cur c, PyObject **out) {
     Cur ids[3] = {{c.p, c.p}, {c.p, c.p}, {c.p, c.p}}; /* trace, span, parent */
     Cur name = {c.p, c.p}, message = {c.p, c.p}, s;
     uint64_t kind = 0, start = 0, end = 0, code = 0;
@@ -564,6 +658,13 @@ static int span(Cache *cache, Cur c, PyObject **out) {
         !(v[S_END] = PyLong_FromUnsignedLongLong(end)) || !(v[S_CODE] = PyLong_FromLong((long)(int32_t)(uint32_t)code)) ||
         !(v[S_FLAGS] = PyLong_FromUnsignedLong(flags)) || !(v[S_LINKS] = PyLong_FromLong(0)))
         goto error;
+    if (roles && PyDict_GET_SIZE(attrs) <= roles->max_attributes) {
+        if ((rc = role_pass(roles, attrs, &v[S_ROLES])) != OK)
+            goto fail;
+    } else {
+        Py_INCREF(Py_None); /* the builder makes the pass itself (and clips the attributes first) */
+        v[S_ROLES] = Py_None;
+    }
     v[S_ATTRS] = attrs;
     attrs = NULL;
     if (events) {
@@ -618,7 +719,7 @@ static int scope_name(Cur c, Cur *name) {
 }
 
 /* One ScopeSpans: (scope name or None, [span, ...]). */
-static int scope_spans(Cache *cache, Cur c, PyObject **out) {
+static int scope_spans(Cache *cache, Roles *roles, Cur c, PyObject **out) {
     Cur name = {c.p, c.p}, s;
     uint32_t field;
     int wire, rc, has_scope = 0;
@@ -637,7 +738,7 @@ static int scope_spans(Cache *cache, Cur c, PyObject **out) {
         } else if (field == 2 && wire == LEN) {
             if (sub(&c, &s) != OK)
                 goto decline;
-            if ((rc = span(cache, s, &sp)) != OK)
+            if ((rc = span(cache, roles, s, &sp)) != OK)
                 goto fail_rc;
             rc = PyList_Append(spans, sp);
             Py_DECREF(sp);
@@ -693,7 +794,7 @@ static int resource(Cache *cache, Cur c, PyObject *attrs) {
 }
 
 /* One ResourceSpans: (resource attributes, [(scope, spans), ...]). */
-static int resource_spans(Cache *cache, Cur c, PyObject **out) {
+static int resource_spans(Cache *cache, Roles *roles, Cur c, PyObject **out) {
     uint32_t field;
     int wire, rc, has_resource = 0;
     PyObject *attrs = PyDict_New(), *scopes = PyList_New(0), *ss;
@@ -714,7 +815,7 @@ static int resource_spans(Cache *cache, Cur c, PyObject **out) {
         } else if (field == 2 && wire == LEN) {
             if (sub(&c, &s) != OK)
                 goto decline;
-            if ((rc = scope_spans(cache, s, &ss)) != OK)
+            if ((rc = scope_spans(cache, roles, s, &ss)) != OK)
                 goto fail;
             rc = PyList_Append(scopes, ss);
             Py_DECREF(ss);
@@ -741,14 +842,25 @@ fail:
 }
 
 PyDoc_STRVAR(decode_doc,
-             "decode(body: bytes) -> list | None\n\n"
+             "decode(body: bytes, roles: dict = None, key_role=None, max_attributes: int = 0) -> list | None\n\n"
              "An ExportTraceServiceRequest as [(resource_attributes, [(scope_name, [span, ...]), ...]), ...],\n"
-             "each span a tuple of SpanBuilder.add's arguments after the scope; None where upb must decide.");
+             "each span a tuple of SpanBuilder.add's arguments after the scope; None where upb must decide.\n"
+             "With roles, the last argument is the builder's pass over the attributes (else None).");
 
 static PyObject *decode(PyObject *self, PyObject *args) {
     Py_buffer body;
-    if (!PyArg_ParseTuple(args, "y*:decode", &body))
+    Roles roles = {NULL, NULL, 0}, *with_roles = NULL;
+    if (!PyArg_ParseTuple(args, "y*|O!On:decode", &body, &PyDict_Type, &roles.roles, &roles.key_role,
+                          &roles.max_attributes))
         return NULL;
+    if (roles.roles) {
+        if (!roles.key_role || !PyCallable_Check(roles.key_role)) {
+            PyBuffer_Release(&body);
+            PyErr_SetString(PyExc_TypeError, "decode: roles needs a callable key_role and max_attributes");
+            return NULL;
+        }
+        with_roles = &roles;
+    }
     Cache *cache = PyMem_Calloc(1, sizeof(Cache));
     PyObject *result = cache ? PyList_New(0) : PyErr_NoMemory();
     Cur c = {(const uint8_t *)body.buf, (const uint8_t *)body.buf + body.len};
@@ -757,16 +869,16 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         uint32_t field;
         int wire;
         Cur s;
-        PyObject *rs;
+        PyObject *rs = NULL;
         if (tag(&c, &field, &wire) != OK || field != 1 || wire != LEN || sub(&c, &s) != OK) {
             rc = DECLINE;
             break;
         }
-        if ((rc = resource_spans(cache, s, &rs)) != OK)
+        if ((rc = resource_spans(cache, with_roles, s, &rs)) != OK)
             break;
         if (PyList_Append(result, rs) < 0)
             rc = ERROR;
-        Py_DECREF(rs);
+        Py_XDECREF(rs);
     }
     if (rc != OK) {
         Py_XDECREF(result);

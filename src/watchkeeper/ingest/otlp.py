@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 
 from .decode import BodyError, gunzip
-from .spans import SpanBuilder
+from . import genai as g
+from .spans import MAX_ATTRIBUTES, SpanBuilder
 
 try:  # the optional compiled protobuf reader (setup.py builds it where a C compiler is present)
     from . import _otlpwire
@@ -110,7 +111,7 @@ def _pb_attrs(kvs) -> dict[str, Any]:
 
 
 def _decode_protobuf(body: bytes, builder: SpanBuilder) -> None:
-    groups = _otlpwire.decode(body) if _otlpwire is not None else None
+    groups = _otlpwire.decode(body, g._ROLES, g.key_role, MAX_ATTRIBUTES) if _otlpwire is not None else None
     if groups is not None:  # the compiled reader; None: it declined, upb reads the body (and words any error)
         add = builder.add
         for attrs, scopes in groups:

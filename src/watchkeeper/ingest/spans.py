@@ -108,7 +108,8 @@ class SpanBuilder:
 
     def add(self, resource: "Resource | dict", scope: str | None, trace_id: bytes, span_id: bytes, parent: bytes,
             name: str, span_kind: int, start_ns: int, end_ns: int, attrs: dict, events: list, status_code: int,
-            status_message: str, flags: int, n_links: int = 0) -> None:
+            status_message: str, flags: int, n_links: int = 0, roles: tuple | None = None) -> None:
+        """One span; ``roles`` is ``attribute_roles(attrs)`` when the caller already made that pass."""
         if type(resource) is not Resource:
             resource = Resource(resource)
         if len(trace_id) != 16 or trace_id == _ZERO16:
@@ -129,43 +130,11 @@ class SpanBuilder:
         if len(attrs) > MAX_ATTRIBUTES:
             attrs = dict(list(attrs.items())[:MAX_ATTRIBUTES])
             self.clipped += 1
+            roles = None
         tid, sid = trace_id.hex(), span_id.hex()
         pid = parent.hex() if parent and parent != _ZERO8 else None
         kind = g.kind_of(attrs)
-
-        # One pass over the attributes: the normalised fields (the first name of each field's list that
-        # holds a value wins), flattened documents and messages, output metadata.
-        f: dict[int, Any] = {}       # slot -> raw value
-        ranks: dict[int, int] = {}
-        flat_docs = flat_msgs = output_meta = None
-        roles, key_role = g._ROLES, g.key_role
-        for key, value in attrs.items():
-            role = roles.get(key, False)
-            if role is False:
-                role = key_role(key)
-            if role is None:
-                continue
-            r = role[0]
-            if r == "f":
-                if value is None or value == "":
-                    continue
-                slot = role[1]
-                if slot in f and role[2] >= ranks[slot]:
-                    continue
-                f[slot] = value
-                ranks[slot] = role[2]
-            elif r == "d":
-                if flat_docs is None:
-                    flat_docs = {}
-                flat_docs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
-            elif r == "m":
-                if flat_msgs is None:
-                    flat_msgs = {}
-                flat_msgs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
-            else:
-                if output_meta is None:
-                    output_meta = {}
-                output_meta[role[1]] = value
+        f, flat_docs, flat_msgs, output_meta = roles if roles is not None else attribute_roles(attrs)
         if (flat_docs or flat_msgs) and not (len(attrs) > 4 or kind in ("retriever", "reranker")):
             flat_docs = flat_msgs = None
         for slot, value in resource.context:
@@ -381,6 +350,46 @@ class SpanBuilder:
                     out[key] = raw[:MAX_VALUE].decode(errors="ignore") + "…[truncated]"
                     self.clipped += 1
         return out
+
+
+def attribute_roles(attrs: dict) -> tuple[dict[int, Any], dict | None, dict | None, dict | None]:
+    """One pass over a span's attributes: the normalised fields ({slot: raw value}; of each field's names
+    the first, by rank, that holds a value wins), flattened documents and messages, output metadata.
+
+    The compiled OTLP reader (_otlpwire.c, ``role_pass``) makes the same pass while it decodes.
+    """
+    f: dict[int, Any] = {}
+    ranks: dict[int, int] = {}
+    flat_docs = flat_msgs = output_meta = None
+    roles, key_role = g._ROLES, g.key_role
+    for key, value in attrs.items():
+        role = roles.get(key, False)
+        if role is False:
+            role = key_role(key)
+        if role is None:
+            continue
+        r = role[0]
+        if r == "f":
+            if value is None or value == "":
+                continue
+            slot = role[1]
+            if slot in f and role[2] >= ranks[slot]:
+                continue
+            f[slot] = value
+            ranks[slot] = role[2]
+        elif r == "d":
+            if flat_docs is None:
+                flat_docs = {}
+            flat_docs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
+        elif r == "m":
+            if flat_msgs is None:
+                flat_msgs = {}
+            flat_msgs.setdefault(role[1], {}).setdefault(role[2], {})[role[3]] = value
+        else:
+            if output_meta is None:
+                output_meta = {}
+            output_meta[role[1]] = value
+    return f, flat_docs, flat_msgs, output_meta
 
 
 class Resource:
