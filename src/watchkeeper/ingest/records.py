@@ -65,6 +65,9 @@ class Batch:
     table: Any = None
     notes: dict[str, Any] = field(default_factory=dict)  # what ingest steps leave for after-ingest hooks
     ipc: bytes | None = None  # ``table`` as the Arrow IPC stream it was read from (the ingest log reuses it)
+    # values the builder had before serialising them (spans: {row: details dict} of rows with documents or a
+    # tool call), for ingest steps that would otherwise parse the JSON again; never stored nor sent
+    objects: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

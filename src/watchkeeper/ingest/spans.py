@@ -40,6 +40,7 @@ COLUMNS = (
     "input", "output", "details", "attributes", "events", "resource",
 )
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
+SPAN_DETAILS = "span_details"  # Batch.objects: {row: details dict} of the rows with documents or a tool call
 _FIRST_TOKEN_EVENTS = ("First Token Stream Event", "gen_ai.first_token", "first_token")
 _CHUNK_EVENTS = ("gen_ai.content.completion.chunk", "llm.content.completion.chunk")
 
@@ -66,6 +67,7 @@ class SpanBuilder:
         self.clipped = 0
         self._streams: list[tuple[int, str, str, list[int]]] = []  # (row, project, model, gaps_us) for metrics
         self._tools: list[tuple[int, str, str, bool]] = []  # (row, tool, outcome, schema violated)
+        self._context: dict[int, dict] = {}  # row -> details, for rows with documents or a tool call
 
     # -- rejections ------------------------------------------------------------------------
     def reject(self, reason: str) -> None:
@@ -98,7 +100,7 @@ class SpanBuilder:
 
     def batch(self) -> Batch:
         columns = dict(zip(COLUMNS, map(list, zip(*self._rows)))) if self._rows else {c: [] for c in COLUMNS}
-        return Batch("spans", columns, rows=len(self._rows))
+        return Batch("spans", columns, rows=len(self._rows), objects={SPAN_DETAILS: self._context})
 
     # -- one span --------------------------------------------------------------------------
     @staticmethod
@@ -186,8 +188,12 @@ class SpanBuilder:
                         break
 
         # documents, tools, output metadata
+        context = False  # documents or a tool call: what the security scan reads from the details
         if flat_docs or "gen_ai.retrieval.documents" in attrs:
-            details.update(g.documents(attrs, flat_docs or {}))
+            docs = g.documents(attrs, flat_docs or {})
+            if docs:
+                details.update(docs)
+                context = True
         if kind == "retriever" or kind == "reranker":
             details["query"] = g.text(g.first(attrs, ("gen_ai.retrieval.query.text", "reranker.query", "input.value")))
             for key, out in (("watchkeeper.retrieval.filters", "filters"), ("watchkeeper.retrieval.top_k", "top_k"),
@@ -206,6 +212,7 @@ class SpanBuilder:
         if kind == "tool":
             tool_name = tool_name or name
             details["tool"] = self._tool(tool_name, attrs, events, status_code, status_message, error_type, flags_out)
+            context = True
         used = attrs.get("watchkeeper.rag.used_document_ids")
         if used is not None:
             details["used_document_ids"] = g.as_json(used)
@@ -294,6 +301,8 @@ class SpanBuilder:
             events_json,
             resource.json,
         ))
+        if context:
+            self._context[row] = details
         if "stream" in details:
             self._streams.append((row, self.project, model or "", details["stream"]["gaps_us"]))
         elif ttft_ms is not None and kind == "llm":

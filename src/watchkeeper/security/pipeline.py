@@ -351,11 +351,18 @@ def originals(batch: Any, rows: Sequence[int] | None = None) -> list[dict[str, A
         details = c["details"] if "details" in c else None
         request_ids = c["request_id"] if "request_id" in c else None
         models = c["model"] if "model" in c else None
+        # the builder's own details dicts of the rows with documents or a tool call (SpanBuilder.batch), when
+        # the batch comes straight from it: nothing to parse again
+        built = batch.objects.get("span_details") if getattr(batch, "objects", None) else None
         for i in idx:
             kind = kinds[i]
-            d = details[i] if details is not None else None
-            # only a tool result or documents need the details parsed
-            docs, tool_result = _span_context(d) if d and _CONTEXT_KEYS.search(d) else ([], "")
+            if built is not None:
+                obj = built.get(i)
+                docs, tool_result = _context_of(obj) if obj is not None else ([], "")
+            else:
+                d = details[i] if details is not None else None
+                # only a tool result or documents need the details parsed
+                docs, tool_result = _span_context(d) if d and _CONTEXT_KEYS.search(d) else ([], "")
             text_in = (inputs[i] or "") if kind in _PROMPT_KINDS else ""
             text_out = (outputs[i] or "") if kind == "llm" else ""
             if text_in or text_out or docs or tool_result:
@@ -407,8 +414,11 @@ def _span_context(details: str | None) -> tuple[list[str], str]:
             d = json.loads(details)
         except ValueError:
             return [], ""
-    if not isinstance(d, dict):
-        return [], ""
+    return _context_of(d) if isinstance(d, dict) else ([], "")
+
+
+def _context_of(d: dict) -> tuple[list[str], str]:
+    """The distinct document texts and the tool result of one span's details."""
     docs, seen = [], set()
     # SpanBuilder stores retrieved documents under "retrieved" (and the reranker's lists); "documents" is older.
     for key in ("retrieved", "reranker_input", "reranker_output", "documents"):
