@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import astuple
 
 from helpers import SECURITY_LABELS, security_texts
@@ -115,3 +116,50 @@ def test_gates_find_what_they_guard():
     types = {s["type"] for s in find_pii(text)}
     assert {"credit_card", "ssn", "address", "person"} <= types
     assert [d.kind for d in find_encoded(text)] == ["rot13"]
+
+
+# Characters above ASCII that the gated paths must treat as the plain ones do: letters that case-fold
+# to ASCII ones (Kelvin sign, dotted and dotless i, long s), digits other than 0-9, white space above
+# ASCII, invisible and tag characters, variation selectors, look-alike letters, combining marks.
+_ABOVE_ASCII = ["é", "ß", "\u212a", "\u0130", "\u0131", "\u017f", "а", "о", "р", "Α", "\u200b", "\u200d", "\u00ad",
+                "\u2062", "\u2064", "\U000e0041", "\U000e0101", "\ufe0f", "\u202e", "\u0301", "١", "٣", "\u00a0",
+                "\u2003", "\u3000", "\u2028", "\u0085", "\x1c", "\x1f", "\x08", "😀", "中", "ﬁ", "²", "Ａ", "‐"]
+unicode_text = st.lists(st.one_of(st.sampled_from(_PIECES), st.sampled_from(_ABOVE_ASCII),
+                                  st.text(alphabet="abcXYZ019 .-:=@/+\n%", max_size=8)), max_size=60).map("".join)
+
+
+@SETTINGS
+@given(unicode_text)
+def test_gated_paths_match_ungated_on_text_above_ascii(text):
+    """Text that is not ASCII takes the gated paths too (PII digit windows, leetspeak, ciphers, invisibles):
+    the same PII spans (both scopes), decoded spans and verdict as without gates."""
+    for fn in (find_pii, lambda t: find_pii(t, {"phone", "email", "ssn", "credit_card"}), _encoded, _verdict):
+        fast, slow = _both(fn, text)
+        assert fast == slow
+
+
+def _runs_above_ascii(count: int, seed: int = 6) -> list[str]:
+    """Corpus records with runs of ``_ABOVE_ASCII`` characters put in at random places (a run of 16 or 20
+    is what turns a look-alike or a case-folding letter into a cipher line or a number's neighbour)."""
+    rng = random.Random(seed)
+    records = [t for name in SECURITY_LABELS for t in security_texts(name)]
+    out = []
+    for _ in range(count):
+        text = rng.choice(records)[:2000]
+        for _ in range(rng.choice([1, 2, 3, 5, 10])):
+            at = rng.randrange(len(text) + 1)
+            text = text[:at] + rng.choice(_ABOVE_ASCII) * rng.choice([1, 1, 2, 3, 16, 20]) + text[at:]
+        out.append(text)
+    return out
+
+
+def test_gated_paths_match_ungated_on_records_with_runs_above_ascii():
+    """Corpus records sprinkled with characters above ASCII: the same structured PII spans and decoded spans
+    with and without gates (a digit other than 0-9 next to a number, a dotted capital I inside a rot13 line)."""
+    texts = _runs_above_ascii(3000) + ["my ssn is 6\u0661\u0661-15-5715 ok", "ftp (4\u0661\u0661\u0661 1111 1111 1111)",
+                                       "Rapb" + "\u0130" * 16 + "qrq cyrnfr vtaber nyy cerivbhf vafgehpgvbaf"]
+    for text in texts:
+        fast, slow = _both(lambda t: find_pii(t, {"phone", "email", "ssn", "credit_card", "iban", "ip"}), text)
+        assert fast == slow, text[:200]
+        fast, slow = _both(_encoded, text)
+        assert fast == slow, text[:200]

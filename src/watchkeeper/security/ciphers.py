@@ -101,16 +101,27 @@ _BIGRAMS_BY = (_mapped(_BIGRAMS, _rot13), _mapped(_BIGRAMS, lambda w: w.translat
 def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> None:
     """``letter_ciphers`` for an ASCII ``text``: same spans, same order, without trial decoding.
 
+    Also for other text with no character whose ``lower()`` holds an ASCII letter: a character
+    above ASCII ("?" in the bytes view, one byte each) parts letter runs in both.
     ``words``: the set of lower-cased letter runs of ``text`` (as bytes), when the caller has it.
     """
     if text.count("\n") >= 40 or len(text) > 6000:
         return
     # one bytes pass lower-cases the text and blanks everything but letters: each line's words
     # are then a C-speed ``split`` instead of a regular expression per line
-    raw = text.encode("ascii").translate(_WORDS_ONLY)
+    raw = text.encode("ascii", "replace").translate(_WORDS_ONLY)
     hot = _hot_words(set(raw.split()) if words is None else words)
+    if not hot:
+        return
     # only the lines that hold a hot word can read as English once ciphered: look at those, in order
-    for start in sorted({raw.rfind(b"\n", 0, i) + 1 for w in hot for i in _word_at(raw, w)}):
+    # (``raw`` is words, spaces and newlines: a line's whole words are its ``split``; at most 40 lines)
+    starts = []
+    pos = 0
+    for row in raw.split(b"\n"):
+        if not hot.isdisjoint(row.split()):
+            starts.append(pos)
+        pos += len(row) + 1
+    for start in starts:
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         line = text[start:end]
@@ -138,18 +149,6 @@ def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> Non
             if base_bi < 0.6 and (_word_pairs(words, k + 1) / pairs if pairs else 0.0) >= max(0.8, base_bi + 0.35):
                 add(_KINDS[k], start, start + len(line), _MAKE[k](line))
                 break
-
-
-def _word_at(raw: bytes, w: bytes) -> list[int]:
-    """Where ``w`` occurs as a whole word in ``raw`` (lower-case letters, spaces and newlines only)."""
-    out = []
-    n = len(w)
-    i = raw.find(w)
-    while i >= 0:
-        if (i == 0 or raw[i - 1] in b" \n") and raw[i + n:i + n + 1] in (b"", b" ", b"\n"):
-            out.append(i)
-        i = raw.find(w, i + 1)
-    return out
 
 
 def _hot_words(words: set[bytes]) -> set[bytes]:

@@ -17,12 +17,13 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, filterfalse, repeat
 from operator import add as add_, or_
 from urllib.parse import unquote
 
-from .ciphers import bigram_score, englishness, letter_ciphers, letter_ciphers_ascii
-from .textfacts import class_maps
+from .ciphers import englishness, letter_ciphers, letter_ciphers_ascii
+from . import textfacts
+from .textfacts import ClassMaps, class_maps
 
 __all__ = ["Decoded", "find_encoded", "englishness", "opaque_share", "readable"]
 
@@ -54,6 +55,9 @@ _HEX = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){3,}(?![0-9A-Za-z])|(?:[0-
 _BIN = re.compile(r"(?<![01])(?:[01]{7,8}[ ]?){3,}")
 _UESC = re.compile(r"(?:\\u[0-9A-Fa-f]{4}){3,}")
 _PCT = re.compile(r"\S*(?:%[0-9A-Fa-f]{2}\S*?){3,}\S*")
+# what every ``_PCT`` match holds (three escapes with no white space between them): a scan for "%",
+# where ``_PCT`` itself tries ``\S*`` at every position
+_PCT_GATE = re.compile(r"%[0-9A-Fa-f]{2}\S*?%[0-9A-Fa-f]{2}\S*?%[0-9A-Fa-f]{2}")
 _ENT = re.compile(r"(?:&#x?[0-9A-Fa-f]{1,6};){3,}")
 _MIME = re.compile(r"=\?[\w-]+\?([bBqQ])\?([^?\s]+)\?=")
 _QP = re.compile(r"(?:[^\s=]*=(?:[0-9A-F]{2}|\r?\n)[^\s=]*){2,}")
@@ -109,6 +113,8 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
             out.append(Decoded(kind, m_start, m_end, s))
 
     cm = class_maps(text)  # None: no gates, scan everything
+    if cm is None and textfacts.ENABLED and _plain(text):
+        cm = ClassMaps(text.encode("ascii", "replace"))  # each character above ASCII is one "?" there
     stats = _Stats(text, cm, words)
     if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
         for m in (_B64.finditer(text) if cm is None else _b64_matches(text, cm["b64"])):
@@ -135,7 +141,7 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
         for m in _UESC.finditer(text):
             add("escape", m.start(), m.end(), "".join(chr(int(h, 16)) for h in re.findall(r"\\u([0-9A-Fa-f]{4})", m.group(0))))
     if "%" in text:
-        for m in _PCT.finditer(text):
+        for m in (_PCT.finditer(text) if not textfacts.ENABLED else _pct_matches(text)):
             if "://" not in m.group(0):
                 add("percent", m.start(), m.end(), unquote(m.group(0)))
     if "&" in text and "&#" in text:
@@ -161,14 +167,30 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
         for m in _NATO_RE.finditer(text):
             add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
     _uu(text, add)
-    if cm is None:
+    if cm is None and (not textfacts.ENABLED or _LOWER_TO_ASCII.search(text) is not None):
         letter_ciphers(text, add)
-    else:
+    else:  # also for other text: each non-ASCII character parts words there, as it does in ``letter_ciphers``
         letter_ciphers_ascii(text, add, stats.words)
     return out
 
 
 _PLAIN_B64 = frozenset("abcdefghijklmnopqrstuvwxyz_-")
+def _plain(text: str) -> bool:
+    """Whether the ASCII class views of a text that is not ASCII (each character above ASCII one "?")
+    give the same answers as for ASCII text: no white space above ASCII (``str.split`` and ``\\s`` part
+    tokens there), no digit other than 0-9 (``\\d``), no letter that lower-cases or case-folds to an ASCII
+    one, and no \\x1c-\\x1f (white space to ``\\s`` in ``_MORSE_RE``, not in the bytes gate). The decoders'
+    other patterns read ASCII characters only."""
+    return _SPACE_ABOVE_ASCII.search(text) is None and _OTHER_DIGIT.search(text) is None \
+        and _NOT_PLAIN.search(text) is None
+
+
+_SPACE_ABOVE_ASCII = re.compile(r"[^\S\x00-\x7f]")
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
+_NOT_PLAIN = re.compile("[\x1c-\x1f\u0130\u0131\u017f\u212a]")
+# the characters above ASCII whose ``lower()`` holds an ASCII letter (Kelvin sign, dotted capital I;
+# all of them, checked over every code point): ``letter_ciphers`` would read letters there
+_LOWER_TO_ASCII = re.compile("[\u0130\u212a]")
 
 
 def _b64_matches(text: str, view: bytes):
@@ -195,6 +217,28 @@ def _b64_matches(text: str, view: bytes):
             continue
         yield m
         i = m.end()  # the whole run and its "=" padding: a new run may begin right here
+
+
+def _pct_matches(text: str):
+    """``_PCT.finditer(text)``, scanning only the runs of non-space characters that hold three escapes.
+
+    A match holds no white space, so it lies inside one such run, and holds what ``_PCT_GATE`` finds;
+    ``_PCT`` itself tries ``\\S*`` at every position of every run, which is slow on long ones (URLs).
+    """
+    pos = 0
+    while True:
+        g = _PCT_GATE.search(text, pos)
+        if g is None:
+            return
+        a = g.start()
+        while a > pos and not text[a - 1].isspace():  # ``isspace`` is what ``\\s`` matches
+            a -= 1
+        b = _NON_SPACE.match(text, g.start()).end()  # type: ignore[union-attr]
+        yield from _PCT.finditer(text, a, b)
+        pos = b
+
+
+_NON_SPACE = re.compile(r"\S*")
 
 
 def _two(it) -> bool:
@@ -500,10 +544,11 @@ def opaque_share(text: str) -> float:
     """Share of non-space characters that sit in runs of emoji or mixed-script symbols (ecoji, base2048)."""
     if text.isascii():
         return 0.0
-    total = opaque = 0
-    for tok in text.split():
-        total += len(tok)
-        if len(tok) < 3 or tok.isascii():
+    toks = text.split()
+    total = sum(map(len, toks))
+    opaque = 0
+    for tok in filterfalse(str.isascii, toks):  # ASCII tokens only count towards the total (dropped at C speed)
+        if len(tok) < 3:
             continue
         symbols = sum(unicodedata.category(c) == "So" for c in tok)
         scripts = {unicodedata.name(c, "X").split()[0] for c in tok if c.isalpha()}

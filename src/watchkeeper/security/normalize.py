@@ -40,6 +40,7 @@ _HOMOGLYPHS = str.maketrans({
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 })
 _HOMOGLYPH_KEYS = frozenset(chr(k) for k in _HOMOGLYPHS)
+_HOMOGLYPH_ANY = re.compile("[" + "".join(sorted(_HOMOGLYPH_KEYS)) + "]")
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"})
 _LEET_WORD = re.compile(r"\b(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$|])[a-z0-9@$!|]{3,}\b")
@@ -76,20 +77,23 @@ def leet_to_ascii(text: str) -> str:
 def hidden_messages(text: str) -> list[str]:
     """Decode ASCII smuggled in unicode tag characters, variation selectors or invisible-operator bits."""
     out: list[str] = []
-    tags = [ord(c) - 0xE0000 for c in text if 0xE0000 <= ord(c) <= 0xE007F]
+    # each character loop below runs only when a character it keeps occurs (a C-speed search first)
+    gated = textfacts.ENABLED
+    tags = [ord(c) - 0xE0000 for c in text if 0xE0000 <= ord(c) <= 0xE007F] \
+        if not gated or _TAG_CHAR.search(text) is not None else []
     if len(tags) >= 3 and not _is_flag_sequence(text):
         out.append("".join(chr(c) for c in tags if 0x20 <= c < 0x7F or c in (9, 10)))
     vs = []
-    for c in text:
-        o = ord(c)
-        if 0xE0100 <= o <= 0xE01EF:
-            vs.append(o - 0xE0100 + 16)
-        elif 0xFE00 <= o <= 0xFE0F and vs:
-            vs.append(o - 0xFE00)
+    if not gated or _SUPPLEMENT_SELECTOR.search(text) is not None:  # ``vs`` starts with one of these
+        for c in text:
+            o = ord(c)
+            if 0xE0100 <= o <= 0xE01EF:
+                vs.append(o - 0xE0100 + 16)
+            elif 0xFE00 <= o <= 0xFE0F and vs:
+                vs.append(o - 0xFE00)
     if len(vs) >= 3:
         out.append(bytes(vs).decode("utf-8", "replace"))
-    bits = [c for c in text if c in "\u2062\u2064"]
-    if len(bits) >= 16:
+    if text.count("\u2062") + text.count("\u2064") >= 16:
         out.extend(_decode_invisible_bits(text))
     return [m for m in out if m.strip()]
 
@@ -133,24 +137,27 @@ def normalize(text: str) -> Normalized:
             text = _map_homoglyphs(text, n)
     elif "\x08" in text or "\x1b" in text:
         text = _strip_invisible(text, n)
-    fast = textfacts.ENABLED and text.isascii()  # ASCII: C-speed substring tests rule most scans out
-    if " " in text and (not fast or b"a a a a" in text.encode("ascii").translate(_LETTERS_A)):
+    gated = textfacts.ENABLED  # C-speed tests on class views rule most scans out
+    # a match of ``_SPACED`` is ASCII letters and spaces: "a a a a" in the letters view, where any
+    # other character (non-ASCII ones are "?" there, one byte each) is not "a" nor " "
+    if " " in text and (not gated or b"a a a a" in text.encode("ascii", "replace").translate(_LETTERS_A)):
         spaced = _SPACED.findall(text)
         if spaced:
             n.spaced_runs = len(spaced)
             text = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), text)
     low = text.lower()
-    if not fast:
+    if not gated:
         low = _WS.sub(" ", low)
-    else:  # the same as ``_WS.sub``: tabs, form and line feeds to spaces, runs of spaces to one
+    else:  # the same as ``_WS.sub`` (ASCII characters only, on any text): tabs, form and line feeds to spaces, runs of spaces to one
         for ch in "\t\f\v":
             if ch in low:
                 low = low.replace(ch, " ")
         while "  " in low:
             low = low.replace("  ", " ")
     n.text = low
-    if fast:
-        classes = low.encode("ascii").translate(_LEET_CLASSES)
+    if gated:
+        # a character above ASCII is one "?" in the bytes, then " " in the view: none that ``_LEET_WORD`` consumes
+        classes = low.encode("ascii", "replace").translate(_LEET_CLASSES)
         # a one-byte test first: most prose has no digit or @ $ | at all (two-byte needles scan slowly)
         spans = _leet_spans(low, classes) if b"d" in classes and (b"ad" in classes or b"da" in classes) else []
     else:
@@ -166,7 +173,7 @@ def normalize(text: str) -> Normalized:
             else:
                 parts.append((a, b))
             last = b
-        if fast:
+        if gated:
             n.leet = "\n".join(_leet_part(low, classes, a, b, spans) for a, b in parts)
         else:
             n.leet = "\n".join(leet_to_ascii(low[a:b]) for a, b in parts)
@@ -181,7 +188,7 @@ _LEET_CLASSES = bytes(97 if 97 <= c <= 122 else 100 if 48 <= c <= 57 or chr(c) i
 
 
 def _leet_spans(low: str, classes: bytes) -> list[tuple[int, int]]:
-    """The spans of ``_LEET_WORD`` in an ASCII lower-case ``low`` (``classes`` is its ``_LEET_CLASSES`` view).
+    """The spans of ``_LEET_WORD`` in a lower-case ``low`` (``classes`` is its ``_LEET_CLASSES`` view).
 
     A match lies inside one run of the characters the pattern consumes, and needs a letter and one
     of 0-9 @ $ | in that run, so the run holds "ad", "da", "a!...d" or "d!...a" in the class view.
@@ -208,10 +215,12 @@ def _leet_spans(low: str, classes: bytes) -> list[tuple[int, int]]:
 def _run_matches(low: str, start: int, end: int) -> list[tuple[int, int]]:
     """``_LEET_WORD`` spans in the run ``start:end`` of ``low`` (a run of the characters it consumes,
     holding a letter and one of 0-9 @ $ |), reading the character after the run for ``\\b``."""
+    before, after = low[start - 1:start] if start else "", low[end:end + 1]
     if end - start >= 3 and low[start] in _ALNUM_LOW and low[end - 1] in _ALNUM_LOW \
-            and (start == 0 or low[start - 1] != "_") and low[end:end + 1] != "_":
-        # word characters at both ends and none just outside (the only one a run's neighbour can be
-        # is "_"): ``\b`` holds at both ends, so the pattern takes the whole run
+            and before != "_" and after != "_" and before.isascii() and after.isascii():
+        # word characters at both ends and none just outside (the only ASCII one a run's neighbour can
+        # be is "_"; one above ASCII may be a word character: the pattern decides), so ``\b`` holds at
+        # both ends and the pattern takes the whole run
         return [(start, end)]
     return [m.span() for m in _LEET_WORD.finditer(low, start, end + 1)]
 
@@ -266,7 +275,60 @@ def _leet_mapped(part: str, classes: bytes) -> str:
     return "".join(out)
 
 
+_TAG_CHAR = re.compile("[\U000e0000-\U000e007f]")
+_SUPPLEMENT_SELECTOR = re.compile("[\U000e0100-\U000e01ef]")
+
+
 def _strip_invisible(text: str, n: Normalized) -> str:
+    if not textfacts.ENABLED:
+        return _strip_invisible_chars(text, n)
+    # ``_strip_invisible_chars`` with the kept characters between two stripped ones taken as one piece
+    # (``_NEEDS_STRIP`` matches exactly the characters it strips)
+    out: list[str] = []
+    prev_alpha = False
+    pending = 0
+    run = 0
+    pos = 0
+    for m in _NEEDS_STRIP.finditer(text):
+        i = m.start()
+        if i > pos:
+            kept = text[pos:i]
+            if pending and (prev_alpha or kept[0].isascii() and kept[0].isalpha()):
+                n.in_word_invisible += pending
+            pending = 0
+            prev_alpha = kept[-1].isalpha()
+            out.append(kept)
+            run = 0
+        pos = i + 1
+        o = ord(text[i])
+        if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F:
+            run += 1
+            if run > n.invisible_run:
+                n.invisible_run = run
+        else:
+            run = 0
+        n.invisible += 1
+        if o in _BIDI:
+            n.bidi += 1
+        if o == 8 and out:  # a backspace erases the character before it
+            if len(out[-1]) == 1:
+                out.pop()
+            else:
+                out[-1] = out[-1][:-1]
+        if 0xFE00 <= o <= 0xFE0F or o in (0x200C, 0x200D, 0x00AD):
+            continue  # emoji selectors, joiners and soft hyphens are ordinary in real text
+        if o < 32 or 0x7F <= o < 0xA0:
+            n.controls += 1
+        pending += 1
+    if pos < len(text):
+        kept = text[pos:]
+        if pending and (prev_alpha or kept[0].isascii() and kept[0].isalpha()):
+            n.in_word_invisible += pending
+        out.append(kept)
+    return "".join(out)
+
+
+def _strip_invisible_chars(text: str, n: Normalized) -> str:
     out: list[str] = []
     prev_alpha = False
     pending = 0
@@ -325,6 +387,9 @@ def _strip_zalgo(text: str, n: Normalized) -> str:
 
 
 def _map_homoglyphs(text: str, n: Normalized) -> str:
+    if textfacts.ENABLED and _HOMOGLYPH_ANY.search(text) is None:
+        return text  # no look-alike letter: ``fix`` would return every word as it is
+
     def fix(m: re.Match[str]) -> str:
         w = m.group(0)
         if w.isascii() or not any(c in _HOMOGLYPH_KEYS for c in w):

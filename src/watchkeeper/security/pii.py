@@ -22,7 +22,7 @@ from typing import Any
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
 from . import textfacts
 from .piigates import FIRST_NAMES_B, STRONG_CUE_WORDS, PiiGates, pii_gates
-from .textfacts import class_maps
+from .textfacts import ClassMaps, class_maps
 
 __all__ = [
     "find_pii", "redact", "redact_value", "luhn_valid", "iban_valid",
@@ -228,12 +228,15 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
         for m in _emails(text, a, b):
             add((m.start(), m.end(), "email"))
         at = text.find("@", b)
-    windows = _digit_windows(text)
     names = types is None or "person" in types
     # Names and addresses are heuristics, and the slow part: they only run when asked for, except that an
     # address outranks a phone number it overlaps, so addresses are looked for whenever a phone was found.
     places = types is None or "address" in types
-    g = pii_gates(text, low, windows, names, places)  # which scans can find something; None: run them all
+    # without names and addresses, other text is gated too when it reads like ASCII text to the patterns
+    views = None if fast or names or places or not textfacts.ENABLED else _plain_views(text)
+    windows = _digit_windows(text, views)
+    # which scans can find something; None: run them all
+    g = pii_gates(text, low, windows, names, places) if views is None else PiiGates(text, low, windows, views, False, False)
     for a, b in windows:
         _structured(text, add, a, b, g)
         if ":" in text and (g is None or g.ipv6):
@@ -243,6 +246,8 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
         if places:
             _addresses(text, add, a, b, g)
     if not places and "phone" in types and any(s[2] == "phone" for s in found):
+        if views is not None:
+            g = None  # the address gates are for ASCII text only (a letter above ASCII may begin a street name)
         if g is not None:
             g.add_places(low, windows, class_maps(text))
         for a, b in windows:
@@ -319,18 +324,18 @@ def _occurrences(hay: str, needle: str) -> list[int]:
     return out
 
 
-def _digit_windows(text: str) -> list[tuple[int, int]]:
+def _digit_windows(text: str, views: ClassMaps | None = None) -> list[tuple[int, int]]:
     """Merged ranges of text around runs of digits: every number-shaped identifier lies inside one.
 
     Two runs' windows merge when at most ``2 * _WINDOW`` other characters separate the runs, so one
-    match of ``_DIGIT_CLUSTER`` is one merged window.
+    match of ``_DIGIT_CLUSTER`` is one merged window. ``views``: ``_plain_views(text)`` of other text.
     """
     n = len(text)
-    if textfacts.ENABLED and text.isascii():
+    if textfacts.ENABLED and (views is not None or text.isascii()):
         # the stretches of non-digits before, between and after the digits: when none between is
         # longer than a match steps over (``\D{1,180}``), one match runs from the first digit to the last
         # in the "digits" class view (shared with the decoders and the PII gates) only digits are "d"
-        gaps = class_maps(text)["digits"].split(b"d")
+        gaps = (class_maps(text) if views is None else views)["digits"].split(b"d")
         if len(gaps) == 1:
             return []  # no digit at all
         if len(gaps) == 2 or max(map(len, gaps[1:-1])) <= 2 * _WINDOW:
@@ -338,6 +343,21 @@ def _digit_windows(text: str) -> list[tuple[int, int]]:
     elif text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == n:
         return []  # no digit at all
     return [(max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)) for m in _DIGIT_CLUSTER.finditer(text)]
+
+
+def _plain_views(text: str) -> ClassMaps | None:
+    """Class views of a text that is not ASCII (each character above ASCII one "?" there), or None when
+    one of its characters can stand where a number-shaped pattern wants an ASCII one: a digit other than
+    0-9 (``\\d``), or a letter that matches an ASCII letter case-insensitively (Kelvin sign, long s,
+    dotted and dotless i). Otherwise those patterns match only ASCII characters, and the gates made from
+    these views (``PiiGates`` without names and addresses) answer as for ASCII text."""
+    if _OTHER_DIGIT.search(text) is not None or _FOLDS_TO_ASCII.search(text) is not None:
+        return None
+    return ClassMaps(text.encode("ascii", "replace"))
+
+
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")  # all of them, checked over every code point
 
 
 def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:
