@@ -291,10 +291,14 @@ def _tokens(text: str, as_str: bool) -> list[str] | list[bytes]:
 
 def _digit_count(text: str) -> int:
     """How many characters of ``text`` are digits (``\\d``); ASCII text is counted at C speed."""
+    raw = text.encode("utf-8", "surrogatepass")  # other characters take 2-4 bytes, none of them an ASCII digit
+    ascii_digits = len(raw) - len(raw.translate(None, b"0123456789"))
     if text.isascii():
-        raw = text.encode("ascii")
-        return len(raw) - len(raw.translate(None, b"0123456789"))
-    return sum(map(str.isdecimal, text))
+        return ascii_digits
+    return ascii_digits + sum(map(str.isdecimal, _ABOVE_ASCII.findall(text)))
+
+
+_ABOVE_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 _ASK_MEANING = re.compile(r"\bwhat does (?:this|that|it) mean\?")

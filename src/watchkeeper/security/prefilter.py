@@ -183,6 +183,19 @@ def text_words(text: str) -> set[bytes] | None:
 
 
 _NON_ASCII = b"\x00non-ascii"  # among a text's keys when the text is not ASCII
+_LAST_RUNS: tuple[str, frozenset[bytes]] | None = None
+
+
+def ascii_runs(text: str) -> frozenset[bytes]:
+    """The runs of ASCII letters of any ``text`` (``text_words`` for ASCII text), as bytes: any other
+    character ends a run. The last text's runs are remembered (the trigger index asks for them again)."""
+    global _LAST_RUNS
+    last = _LAST_RUNS
+    if last is not None and last[0] is text:
+        return last[1]
+    runs = frozenset(text.encode("utf-8", "surrogatepass").translate(_LETTERS_ONLY).split())  # other characters: 2-4 bytes, none a letter
+    _LAST_RUNS = (text, runs)
+    return runs
 
 
 def text_keys(text: str, words: set[bytes] | None = None) -> set[bytes]:
@@ -193,8 +206,7 @@ def text_keys(text: str, words: set[bytes] | None = None) -> set[bytes]:
     non_ascii = False
     if words is None:
         non_ascii = not text.isascii()
-        # any character but an ASCII letter ends a word, so a non-ASCII one may stand in for all of them
-        words = set(text.encode("ascii", "replace").translate(_LETTERS_ONLY).split())
+        words = ascii_runs(text)
     keys = set(words)
     if non_ascii:
         keys.add(_NON_ASCII)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from .prefilter import literal_keys
+from .prefilter import ascii_runs, literal_keys
 
 __all__ = ["TriggerIndex"]
 
@@ -75,6 +75,8 @@ class TriggerIndex:
                 self._short.setdefault(head, []).append(a)
         # the ASCII characters the symbol anchors begin with (each looked for in an ASCII text first)
         self._firsts = sorted({a[0] for a in self._symbols if a[0].isascii()})
+        # every head is ASCII: a word of other text matters only through its leading ASCII letters
+        self._ascii_heads = all(h.isascii() for pairs in self._by3.values() for h, _ in pairs)
 
     def present(self, low: str, words: set[bytes] | None = None, keys: set[bytes] | None = None) -> set[str]:
         """The anchors that occur in ``low`` (verified as substrings).
@@ -92,6 +94,8 @@ class TriggerIndex:
             pass
         elif ascii_text:  # one C-speed pass splits out the letter runs (the words ``[A-Za-z]+`` finds)
             words = set(low.encode("ascii").translate(_LETTERS_ONLY).split())
+        elif self._ascii_heads:
+            words = self._word_starts(low)
         else:
             words = set(_WORDS.findall(low))
         # most words start no anchor's head: a set difference drops the ones already seen
@@ -118,6 +122,24 @@ class TriggerIndex:
             if (keys is None or needs[a] <= keys) and a in low:
                 found.add(a)
         return found
+
+    def _word_starts(self, low: str) -> frozenset[bytes]:
+        """For text that is not ASCII, when every head is ASCII: the leading ASCII letters of its words
+        (``[^\\W\\d_]+``), which start the same heads as the whole words do (a head is ASCII, so a word
+        starts with it only if its leading ASCII letters do).
+
+        A word's leading ASCII letters are a run of ASCII letters in the bytes view (every other
+        character is a space there); the only other runs follow a letter above ASCII ("caf\u00e9ignore" holds
+        "ignore"), and such a run is dropped unless it also begins a word somewhere, when it starts a head.
+        """
+        words = ascii_runs(low)
+        drop = set()
+        for m in _AFTER_WIDE_LETTER.finditer(low):
+            run = m.group(1).encode("ascii")
+            if run in words and run not in self._headless and (self._heads.get(run) or self._heads_of(run)):
+                if _word_start(low, m.group(1)) is None:
+                    drop.add(run)
+        return words - drop if drop else words
 
     def _heads_of(self, w: str | bytes) -> tuple[frozenset[str], tuple[str, ...]] | None:
         """The anchors whose head starts the word ``w`` (see ``_heads``), remembered per word; None: no anchor."""
@@ -163,6 +185,15 @@ class TriggerIndex:
             if pos:
                 pos.sort()
         return out
+
+
+# a letter above ASCII (``[^\W\d_]`` there) followed by a run of ASCII letters
+_AFTER_WIDE_LETTER = re.compile(r"[^\W\d_\x00-\x7f]([A-Za-z]+)")
+
+
+def _word_start(low: str, run: str) -> re.Match[str] | None:
+    """Where ``run`` (ASCII letters) occurs as the whole leading ASCII part of a word of ``low``."""
+    return re.search(r"(?<![^\W\d_])" + run + "(?![A-Za-z])", low)
 
 
 def _positions(low: str, a: str) -> list[int] | None:
