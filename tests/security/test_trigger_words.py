@@ -1,5 +1,6 @@
-"""The trigger index reads the words of text above ASCII from its ASCII letter runs: the same anchors as
-the Unicode word scan, including runs glued to a letter above ASCII ("caféignore")."""
+"""Shortcuts the detectors take on text above ASCII: the trigger index reads its words from the ASCII
+letter runs (the same anchors as the Unicode word scan, including runs glued to a letter above ASCII,
+"caféignore"), and digits and white space are counted without a pass per character."""
 
 from __future__ import annotations
 
@@ -56,3 +57,15 @@ def test_anchor_words_above_ascii_match_the_unicode_word_scan():
 def test_digit_count_matches_str_isdecimal():
     for text in ["", "abc", "a1b22", "٣٤ and 12", "x\ud800 9", "²³ 7", "١٢٣" * 50 + "45"]:
         assert _digit_count(text) == sum(map(str.isdecimal, text))
+
+
+def test_non_space_count_matches_split_and_join():
+    from watchkeeper.security.detectors import _non_space
+
+    rng = random.Random(5)
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]  # every white space character there is
+    assert len(spaces) >= 25
+    pool = spaces + ["a", "é", "中", "\ud800", "😀", "\x1c"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(40)))
+        assert _non_space(text) == len("".join(text.split())), repr(text)

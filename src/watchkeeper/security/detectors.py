@@ -252,7 +252,7 @@ def _obfuscation(raw: str, n: Normalized, decoded: list[Decoded], hits: dict[str
     cm = class_maps(raw)
     stripped = (len(raw) - cm["spaces"].count(b" ") if cm is not None
                 else len(raw.encode("ascii").translate(None, _ASCII_SPACE)) if raw.isascii()
-                else len("".join(raw.split()))) or 1
+                else _non_space(raw)) or 1
     covered = sum(len("".join(raw[d.start:d.end].split())) for d in decoded if d.kind not in _LINE_CIPHERS)
     opaque = opaque_share(raw)
     words = _tokens(n.text, as_str=n.leet is not None)
@@ -287,6 +287,17 @@ def _tokens(text: str, as_str: bool) -> list[str] | list[bytes]:
     if as_str or not text.isascii() or "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text:
         return text.split()
     return text.encode("ascii").split()
+
+
+def _non_space(text: str) -> int:
+    """``len("".join(text.split()))`` without building the pieces: ASCII white space counted in the UTF-8
+    bytes (other characters take 2-4 bytes, all above ASCII), white space above ASCII by a scan for it."""
+    raw = text.encode("utf-8", "surrogatepass")
+    ascii_spaces = len(raw) - len(raw.translate(None, _ASCII_SPACE))
+    return len(text) - ascii_spaces - len(_WIDE_SPACE.findall(text))
+
+
+_WIDE_SPACE = re.compile(r"[^\S\x00-\x7f]")  # ``\s`` is what ``str.split`` splits at
 
 
 def _digit_count(text: str) -> int:

@@ -48,6 +48,22 @@ _SPACED = re.compile(r"\b(?:[A-Za-z] ){3,}[A-Za-z]\b")
 _WORD = re.compile(r"\w+")
 _WS = re.compile(r"[ \t\f\v]{2,}|[\t\f\v]")
 _LEET_GATE = re.compile(r"[a-z][0-9@$|]|[0-9@$|][a-z]")
+_ASCII_BYTES = bytes(range(128))
+# the ASCII characters ``_NEEDS_STRIP`` holds (all controls but tab, line feed and carriage return)
+_KEEP_CONTROLS = bytes(c for c in range(128) if c in (9, 10, 13) or 32 <= c < 127)
+
+
+def _above_ascii(text: str) -> str:
+    """The characters of ``text`` above ASCII, in order: its UTF-8 bytes less the ASCII ones, decoded
+    (two C passes; a character class search over them is then one over a few characters)."""
+    return text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+
+
+def _has_ascii_control(text: str) -> bool:
+    """Whether ``text`` holds an ASCII control character other than tab, line feed and carriage return."""
+    return bool(text.encode("utf-8", "surrogatepass").translate(None, _KEEP_CONTROLS + bytes(range(128, 256))))
+
+
 _NEEDS_STRIP = re.compile("[" + "".join(chr(c) for c in sorted(_INVISIBLE)) + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
                           "\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 
@@ -128,10 +144,15 @@ def normalize(text: str) -> Normalized:
     """Undo invisible characters, tag smuggling, zalgo, homoglyphs, spacing and leetspeak."""
     n = Normalized(text="")
     if not text.isascii():
-        if _NEEDS_STRIP.search(text):
+        # the character classes below are above ASCII but for a few controls: with gates, each is looked
+        # for in the text's characters above ASCII only (most of a text is ASCII)
+        wide = _above_ascii(text) if textfacts.ENABLED else text
+        if _NEEDS_STRIP.search(wide) or wide is not text and _has_ascii_control(text):
             n.hidden = hidden_messages(text)
             text = _strip_invisible(text, n)
-        text = _strip_zalgo(text, n)
+            wide = _above_ascii(text) if textfacts.ENABLED else text
+        if _COMBINING.search(wide):
+            text = _strip_zalgo(text, n)
         text = unicodedata.normalize("NFKC", text)
         if not text.isascii():
             text = _map_homoglyphs(text, n)
@@ -367,8 +388,7 @@ _COMBINING = re.compile("[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u
 
 
 def _strip_zalgo(text: str, n: Normalized) -> str:
-    if not _COMBINING.search(text):
-        return text
+    """(the caller has found a combining mark in ``text``)"""
     out: list[str] = []
     base_ascii = False
     marks = heavy = 0
@@ -387,7 +407,7 @@ def _strip_zalgo(text: str, n: Normalized) -> str:
 
 
 def _map_homoglyphs(text: str, n: Normalized) -> str:
-    if textfacts.ENABLED and _HOMOGLYPH_ANY.search(text) is None:
+    if textfacts.ENABLED and _HOMOGLYPH_ANY.search(_above_ascii(text)) is None:
         return text  # no look-alike letter: ``fix`` would return every word as it is
 
     def fix(m: re.Match[str]) -> str:
