@@ -13,7 +13,7 @@ import codecs
 import re
 from operator import add as _concat
 
-__all__ = ["englishness", "bigram_score", "letter_ciphers", "letter_ciphers_ascii"]
+__all__ = ["englishness", "bigram_score", "letter_ciphers", "letter_ciphers_ascii", "letter_lines"]
 
 _LETTERS = re.compile(r"[A-Za-z]+")
 
@@ -105,7 +105,7 @@ def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> Non
     above ASCII ("?" in the bytes view, one byte each) parts letter runs in both.
     ``words``: the set of lower-cased letter runs of ``text`` (as bytes), when the caller has it.
     """
-    if text.count("\n") >= 40 or len(text) > 6000:
+    if not letter_lines(text):
         return
     # one bytes pass lower-cases the text and blanks everything but letters: each line's words
     # are then a C-speed ``split`` instead of a regular expression per line
@@ -114,14 +114,7 @@ def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> Non
     if not hot:
         return
     # only the lines that hold a hot word can read as English once ciphered: look at those, in order
-    # (``raw`` is words, spaces and newlines: a line's whole words are its ``split``; at most 40 lines)
-    starts = []
-    pos = 0
-    for row in raw.split(b"\n"):
-        if not hot.isdisjoint(row.split()):
-            starts.append(pos)
-        pos += len(row) + 1
-    for start in starts:
+    for start in _hot_lines(raw, hot):
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         line = text[start:end]
@@ -149,6 +142,45 @@ def letter_ciphers_ascii(text: str, add, words: set[bytes] | None = None) -> Non
             if base_bi < 0.6 and (_word_pairs(words, k + 1) / pairs if pairs else 0.0) >= max(0.8, base_bi + 0.35):
                 add(_KINDS[k], start, start + len(line), _MAKE[k](line))
                 break
+
+
+def _hot_lines(raw: bytes, hot: set[bytes]) -> list[int]:
+    """Where the lines of ``raw`` (words, spaces and newlines) that hold a word of ``hot`` start, in order."""
+    return _lines_by_search(raw, hot) if len(hot) <= 8 else _lines_by_rows(raw, hot)
+
+
+def _lines_by_rows(raw: bytes, hot: set[bytes]) -> list[int]:
+    """``_hot_lines``, line by line: a line's whole words are its ``split``."""
+    starts = []
+    pos = 0
+    for row in raw.split(b"\n"):
+        if not hot.isdisjoint(row.split()):
+            starts.append(pos)
+        pos += len(row) + 1
+    return starts
+
+
+def _lines_by_search(raw: bytes, hot: set[bytes]) -> list[int]:
+    """``_hot_lines`` by one substring search per hot word (a few hot words is the common case).
+
+    A word of a line is a whole run of letters: where " word " occurs once newlines are spaces too and
+    one space pads each end (the same offsets, shifted by one).
+    """
+    flat = b" " + raw.replace(b"\n", b" ") + b" "
+    starts = set()
+    for word in hot:
+        needle = b" " + word + b" "
+        i = flat.find(needle)  # the word starts at ``raw[i]``
+        while i >= 0:
+            starts.add(raw.rfind(b"\n", 0, i) + 1)
+            end = raw.find(b"\n", i)  # the rest of this line is done: on from the next one
+            i = flat.find(needle, end + 1) if end >= 0 else -1
+    return sorted(starts)
+
+
+def letter_lines(text: str) -> bool:
+    """Whether ``letter_ciphers`` looks at the lines of ``text`` at all (40 lines and 6,000 characters at most)."""
+    return text.count("\n") < 40 and len(text) <= 6000
 
 
 def _hot_words(words: set[bytes]) -> set[bytes]:

@@ -21,7 +21,7 @@ from itertools import accumulate, compress, filterfalse, repeat
 from operator import add as add_, or_
 from urllib.parse import unquote
 
-from .ciphers import englishness, letter_ciphers, letter_ciphers_ascii
+from .ciphers import englishness, letter_ciphers, letter_ciphers_ascii, letter_lines
 from . import textfacts
 from .textfacts import ClassMaps, class_maps
 
@@ -113,8 +113,11 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
             out.append(Decoded(kind, m_start, m_end, s))
 
     cm = class_maps(text)  # None: no gates, scan everything
-    if cm is None and textfacts.ENABLED and _plain(text):
-        cm = ClassMaps(text.encode("ascii", "replace"))  # each character above ASCII is one "?" there
+    others = None  # gated text above ASCII: its characters above ASCII (and \x1c-\x1f), for single-character tests
+    if cm is None and textfacts.ENABLED:
+        others = _above_ascii(text)
+        if _plain(others):  # the same answer as ``_plain(text)``: each of its patterns is one character class
+            cm = ClassMaps(text.encode("ascii", "replace"))  # each character above ASCII is one "?" there
     stats = _Stats(text, cm, words)
     if (stats.long16 or "=" in text) and (cm is None or cm.has("b64", b"b" * 16, b"bbbb=")):
         for m in (_B64.finditer(text) if cm is None else _b64_matches(text, cm["b64"])):
@@ -128,7 +131,7 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
         if a and text[a - 1].isalnum() or b < len(text) and text[b].isalnum():
             continue
         add("base32", a, b, _b32(text[a:b][:_MAX_SPAN]))
-    hex_lines = None if cm is None or not stats.digits or "\\" in text and "\\x" in text else _hex_lines(text, cm)
+    hex_lines = None if cm is None or not stats.digits or "\\" in text and "\\x" in text else _hex_runs(cm)
     if stats.digits and (hex_lines is None or hex_lines):
         for m in _scan(_HEX, text, hex_lines):
             tok = re.sub(r"\\x|[ :]", "", m.group(0))[:_MAX_SPAN]
@@ -158,7 +161,7 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
     if stats.morse and (cm is None or _morse_possible(cm["morse"]) and cm.search("morse", _MORSE_GATE)):
         for m in _MORSE_RE.finditer(text):
             add("morse", m.start(), m.end(), _morse(m.group(0)))
-    if not text.isascii():
+    if not text.isascii() and (others is None or _BRAILLE_CHAR.search(others) is not None):
         for m in _BRAILLE_RE.finditer(text):
             add("braille", m.start(), m.end(), _braille(m.group(0)))
     if stats.long16:
@@ -167,7 +170,7 @@ def find_encoded(text: str, limit: int = 12, *, words: set[bytes] | None = None)
         for m in _NATO_RE.finditer(text):
             add("nato", m.start(), m.end(), "".join(_NATO.get(w.lower(), "") for w in re.findall(r"[\w-]+", m.group(0))))
     _uu(text, add)
-    if cm is None and (not textfacts.ENABLED or _LOWER_TO_ASCII.search(text) is not None):
+    if cm is None and (others is None or _LOWER_TO_ASCII.search(others) is not None):
         letter_ciphers(text, add)
     else:  # also for other text: each non-ASCII character parts words there, as it does in ``letter_ciphers``
         letter_ciphers_ascii(text, add, stats.words)
@@ -185,6 +188,17 @@ def _plain(text: str) -> bool:
         and _NOT_PLAIN.search(text) is None
 
 
+def _above_ascii(text: str) -> str:
+    """The characters of ``text`` above ASCII and its \\x1c-\\x1f, in order, for tests of single characters.
+
+    UTF-8 writes an ASCII character as one byte below 0x80 and any other as bytes all above it, so
+    deleting the ASCII bytes leaves whole characters (lone surrogates travel by ``surrogatepass``).
+    """
+    return text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BUT_1C_1F).decode("utf-8", "surrogatepass")
+
+
+_ASCII_BUT_1C_1F = bytes(c for c in range(128) if not 0x1C <= c <= 0x1F)
+_BRAILLE_CHAR = re.compile("[\u2800-\u28ff]")  # what every ``_BRAILLE_RE`` match begins with
 _SPACE_ABOVE_ASCII = re.compile(r"[^\S\x00-\x7f]")
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")
 _NOT_PLAIN = re.compile("[\x1c-\x1f\u0130\u0131\u017f\u212a]")
@@ -289,12 +303,36 @@ def _b32_runs(view: bytes):
         i = view.find(b"u" * 8, end)
 
 
-def _hex_lines(text: str, cm) -> list[tuple[int, int]]:
-    """Lines that can hold a ``_HEX`` match: six hex digits in a row (when digits and letters are
-    mixed somewhere in the text: an all-digit or all-letter run is skipped after matching anyway),
-    four hex pairs with separators, as substrings of the "hexsep" class view."""
-    needles = (b"hhhhhh", b"hh hh hh hh") if cm.has("hex", b"nh", b"hn") else (b"hh hh hh hh",)
-    return _lines_with(text, cm["hexsep"], *needles)
+def _hex_runs(cm) -> list[tuple[int, int]]:
+    """Where ``_HEX`` can find something, for ``_scan``: the runs of hex digits, spaces and ":" that hold
+    six hex digits in a row (when digits and letters are mixed somewhere in the text: an all-digit or
+    all-letter run is skipped after matching anyway) or four hex pairs with separators, as substrings
+    of the "hexsep" class view.
+
+    Without "\\x" in the text, every ``_HEX`` match is made of those characters alone, so the scan of the
+    whole text tries a fresh match right after any other character: its matches are those of the scans
+    of each run. A run's span takes the character after it in too, for the look-ahead of ``\\b`` and
+    ``(?!...)``; a look-behind sees the text before the span anyway.
+    """
+    view = cm["hexsep"]
+    # the mixing test after the six-digit one, which rules out most texts alone (a needle that is not
+    # there finds nothing, so leaving it out changes nothing)
+    six = b"hhhhhh" in view and cm.has("hex", b"nh", b"hn")
+    return _runs_with(view, b"h ", (b"hhhhhh", b"hh hh hh hh") if six else (b"hh hh hh hh",))
+
+
+def _runs_with(view: bytes, alphabet: bytes, needles: tuple[bytes, ...]) -> list[tuple[int, int]]:
+    """The maximal runs of ``alphabet`` in ``view`` that hold one of ``needles`` (made of ``alphabet``),
+    in order, each as (start, end + 1) clipped to the view."""
+    n = len(view)
+    spans = set()
+    for needle in needles:
+        i = view.find(needle)
+        while i >= 0:
+            end = n - len(view[i:].lstrip(alphabet))
+            spans.add((len(view[:i].rstrip(alphabet)), min(end + 1, n)))
+            i = view.find(needle, end)
+    return sorted(spans)
 
 
 def _line_spans(text: str, hits: list[int]) -> list[tuple[int, int]]:
@@ -360,12 +398,27 @@ class _Stats:
         self.digits = b"d" in cm["digits"]
         # " .", " -", "/.", "/-", "\n." and "\n-" are all b"sm" in this view: one count, not six
         self.morse = cm["morse_sep"].count(b"sm") >= 4 or text[:1] in ".-"
-        # ``_NATO_RE`` needs whole spelling-alphabet words, so a set test on the words rules most texts
-        # out before the 27 substring counts
-        # the lower-cased letter runs
-        self.words = set(cm.raw.translate(_LETTERS_LOWER).split()) if words is None else words
-        self.nato = not _NATO_WORDS.isdisjoint(self.words) and len(view.split()) >= 4 \
+        if words is None and letter_lines(text):  # the letter ciphers look at the words: made once, here
+            words = set(cm.raw.translate(_LETTERS_LOWER).split())  # the lower-cased letter runs
+        self.words = words
+        self.nato = _nato_possible(cm, words) and len(view.split(None, 3)) >= 4 \
             and sum(text.lower().count(w) for w in _NATO_COMMON) >= 3
+
+
+def _nato_possible(cm, words: set[bytes] | None) -> bool:
+    """Whether ``_NATO_RE`` can match (False only when it cannot), from the lower-cased letter runs.
+
+    A match is four spelling-alphabet words, each a whole letter run there ("x-ray": "x" and "ray"), and
+    whole runs are apart, so together the words of ``_NATO_WORDS`` occur four times or more as substrings.
+    A set test on the words rules most texts out first.
+    """
+    found = None if words is None else _NATO_WORDS.intersection(words)
+    if found is not None and not found:
+        return False
+    low = cm.raw.translate(_LETTERS_LOWER)
+    if found is None:  # no words made: look for them in the letter runs themselves
+        found = _NATO_WORDS.intersection(low.split())
+    return sum(map(low.count, found)) >= 4
 
 
 _DIGIT = re.compile(r"\d")
@@ -513,6 +566,9 @@ def _located(text: str, toks: list[str]):
         pos += len(tok)
 
 
+_UU_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`"
+
+
 def _uu(text: str, add) -> None:
     lines = text.split("\n")
     # where each line starts, summed at C speed (a line and its newline)
@@ -528,11 +584,13 @@ def _uu(text: str, add) -> None:
             label, _, rest = s.partition(": ")
             start += len(label) + 2
             s = rest
-        if len(s) < 4 or not ("!" <= s[0] <= "M") or s.isalnum() or " " in s.strip()[1:] and s.count(" ") > 2:
+        if len(s) < 4 or not ("!" <= s[0] <= "M"):
             continue
-        n = ord(s[0]) - 32
-        body = len(s) - 1
-        if abs(body - ((n + 2) // 3) * 4) > 2 or not any(c in s for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`"):
+        # the length that the first character announces: the most telling test, so it comes first
+        # (the tests are side-effect free, so their order does not change which lines are kept)
+        if abs(len(s) - 1 - ((ord(s[0]) - 32 + 2) // 3) * 4) > 2:
+            continue
+        if s.isalnum() or " " in s.strip()[1:] and s.count(" ") > 2 or not any(c in s for c in _UU_PUNCT):
             continue
         try:
             add("uu", start, start + len(s), binascii.a2b_uu(s))
@@ -542,7 +600,7 @@ def _uu(text: str, add) -> None:
 
 def opaque_share(text: str) -> float:
     """Share of non-space characters that sit in runs of emoji or mixed-script symbols (ecoji, base2048)."""
-    if text.isascii():
+    if text.isascii() or textfacts.ENABLED and not _opaque_possible(_above_ascii(text)):
         return 0.0
     toks = text.split()
     total = sum(map(len, toks))
@@ -555,3 +613,20 @@ def opaque_share(text: str) -> float:
         if symbols >= 3 and symbols >= len(tok) * 0.8 or len(scripts) >= 3:
             opaque += len(tok)
     return opaque / total if total else 0.0
+
+
+def _opaque_possible(others: str) -> bool:
+    """False when no token of the text can count as opaque, judged on its characters above ASCII alone.
+
+    ASCII has no "So" character and its letters are all LATIN: a token with three symbols needs three
+    of ``others``, and one with three scripts needs two scripts above ASCII other than LATIN.
+    """
+    symbols, scripts = 0, {"LATIN"}
+    for c in others:  # stops as soon as it can tell (a long text above ASCII that is opaque)
+        if unicodedata.category(c) == "So":
+            symbols += 1
+        elif c.isalpha():  # no "So" character is a letter
+            scripts.add(unicodedata.name(c, "X").split()[0])
+        if symbols >= 3 or len(scripts) >= 3:
+            return True
+    return False

@@ -17,7 +17,7 @@ import hmac
 import ipaddress
 import re
 from bisect import bisect_left
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._names import FIRST_NAMES, LABEL_WORDS, NOT_NAMES, STREET_PREFIXES, STREET_SUFFIXES, STREET_WORDS
 from . import textfacts
@@ -220,7 +220,8 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
         if common is not None and common not in hay:
             continue  # a character every needle holds: one fast test rules them all out
         if (_AWS_CUE.search(hay) is not None) if kind == "aws_access_key" else any(map(hay.__contains__, needles)):
-            for m in (_generic_secrets(pat, text, low) if fast and kind == "generic_secret" else pat.finditer(text)):
+            keys = kind == "generic_secret" and (fast or textfacts.ENABLED and _lower_is_exact(text))
+            for m in (_generic_secrets(pat, text, low) if keys else pat.finditer(text)):
                 add((m.start(), m.end(), kind))
     at = text.find("@")
     while at >= 0:
@@ -240,7 +241,7 @@ def find_pii(text: str, types: frozenset[str] | set[str] | None = None) -> list[
     for a, b in windows:
         _structured(text, add, a, b, g)
         if ":" in text and (g is None or g.ipv6):
-            for m in _IPV6.finditer(text, a, b):
+            for m in _runs_scan(_IPV6, _IPV6_RUNS, text, a, b, g):
                 if _is_ip(m.group(0)):
                     add((m.start(), m.end(), "ip"))
         if places:
@@ -296,31 +297,32 @@ _LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._
 
 
 def _generic_secrets(pat: re.Pattern[str], text: str, low: str):
-    """``pat.finditer(text)`` for the generic-secret pattern and ASCII ``text``.
+    """``pat.finditer(text)`` for the generic-secret pattern and a text where ``_lower_is_exact``.
 
     Every match starts with one of its key words (case-insensitive, so at an occurrence in ``low``);
     trying the pattern only there finds the same matches without a scan of every position.
     """
-    starts = sorted({i for head in _GENERIC_HEADS for i in _occurrences(low, head)})
-    end = 0
-    for i in starts:
-        if i < end:
-            continue
-        m = pat.match(text, i)
-        if m is not None:
-            end = m.end()
-            yield m
+    return _at_starts(pat, text, _head_starts(low, _GENERIC_HEADS), len(text))
+
+
+def _lower_is_exact(text: str) -> bool:
+    """Whether a ``(?i)`` pattern's ASCII word matches ``text`` exactly where the word occurs in
+    ``text.lower()`` (at the same offset): unless ``text`` holds one of the four characters that
+    match an ASCII letter case-insensitively without being one (and U+0130 lower-cases to two)."""
+    return text.isascii() or not any(map(text.__contains__, _FOLDS_TO_ASCII))
 
 
 _GENERIC_HEADS = ("api", "secret", "access", "auth", "pass", "pwd")  # how each key word of generic_secret begins
 
 
-def _occurrences(hay: str, needle: str) -> list[int]:
+def _occurrences(hay, needle, a: int = 0, b: int | None = None) -> list[int]:
+    """Where ``needle`` begins in ``hay[a:b]`` (str or bytes), overlaps included, ascending."""
+    b = len(hay) if b is None else b
     out = []
-    i = hay.find(needle)
+    i = hay.find(needle, a, b)
     while i >= 0:
         out.append(i)
-        i = hay.find(needle, i + 1)
+        i = hay.find(needle, i + 1, b)
     return out
 
 
@@ -332,17 +334,34 @@ def _digit_windows(text: str, views: ClassMaps | None = None) -> list[tuple[int,
     """
     n = len(text)
     if textfacts.ENABLED and (views is not None or text.isascii()):
-        # the stretches of non-digits before, between and after the digits: when none between is
-        # longer than a match steps over (``\D{1,180}``), one match runs from the first digit to the last
         # in the "digits" class view (shared with the decoders and the PII gates) only digits are "d"
-        gaps = (class_maps(text) if views is None else views)["digits"].split(b"d")
-        if len(gaps) == 1:
-            return []  # no digit at all
-        if len(gaps) == 2 or max(map(len, gaps[1:-1])) <= 2 * _WINDOW:
-            return [(max(0, len(gaps[0]) - _WINDOW), min(n, n - len(gaps[-1]) + _WINDOW))]
+        view = (class_maps(text) if views is None else views)["digits"]
+        return [(max(0, a - _WINDOW), min(n, b + _WINDOW)) for a, b in _digit_clusters(view)]
     elif text.isascii() and len(text.encode("ascii").translate(None, b"0123456789")) == n:
         return []  # no digit at all
     return [(max(0, m.start() - _WINDOW), min(n, m.end() + _WINDOW)) for m in _DIGIT_CLUSTER.finditer(text)]
+
+
+def _digit_clusters(view: bytes) -> list[tuple[int, int]]:
+    """The spans of ``_DIGIT_CLUSTER.finditer(text)``, found in the "digits" class ``view`` of ``text``.
+
+    A match runs from a digit over runs of digits separated by at most ``2 * _WINDOW`` non-digits
+    (``\\D{1,180}`` cannot step over a longer gap, and giving back digits never helps), so it ends
+    at the last digit before the first longer gap: a "d" followed by that many non-digits.
+    """
+    out = []
+    start = view.find(b"d")
+    while start >= 0:
+        gap = _LONG_GAP.search(view, start)
+        if gap is None:
+            out.append((start, view.rfind(b"d") + 1))
+            break
+        out.append((start, gap.start() + 1))
+        start = view.find(b"d", gap.end())
+    return out
+
+
+_LONG_GAP = re.compile(rb"d[^d]{%d}" % (2 * _WINDOW + 1))
 
 
 def _plain_views(text: str) -> ClassMaps | None:
@@ -351,13 +370,13 @@ def _plain_views(text: str) -> ClassMaps | None:
     0-9 (``\\d``), or a letter that matches an ASCII letter case-insensitively (Kelvin sign, long s,
     dotted and dotless i). Otherwise those patterns match only ASCII characters, and the gates made from
     these views (``PiiGates`` without names and addresses) answer as for ASCII text."""
-    if _OTHER_DIGIT.search(text) is not None or _FOLDS_TO_ASCII.search(text) is not None:
+    if any(map(text.__contains__, _FOLDS_TO_ASCII)) or _OTHER_DIGIT.search(text) is not None:
         return None
     return ClassMaps(text.encode("ascii", "replace"))
 
 
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")
-_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")  # all of them, checked over every code point
+_FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"  # all of them, checked over every code point (four ``in`` tests: fast)
 
 
 def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | None = None) -> None:
@@ -374,33 +393,124 @@ def _structured(text: str, add, a: int = 0, b: int | None = None, g: PiiGates | 
             add((m.start(), m.end(), "credit_card"))
     for m in (_SSN.finditer(text, a, b) if g is None or g.ssn else ()):
         add((m.start(), m.end(), "ssn"))
-    for m in (_IPV4.finditer(text, a, b) if g is None or g.ipv4 else ()):
+    for m in (_runs_scan(_IPV4, _IPV4_RUNS, text, a, b, g) if g is None or g.ipv4 else ()):
         add((m.start(), m.end(), "ip"))
-    for m in (_DL.finditer(text, a, b) if g is None or g.dl else ()):
+    for m in (_at_keywords(_DL, _DL_HEADS, text, a, b, g) if g is None or g.dl else ()):
         add((m.start(1), m.end(1), "driver_license"))
     for m in (_NINO.finditer(text, a, b) if g is None or g.nino else ()):
         add((m.start(), m.end(), "national_id"))
-    for m in (_PHONE.finditer(text, a, b) if g is None or g.phone else ()):
+    for m in (_runs_scan(_PHONE, _PHONE_RUNS, text, a, b, g) if g is None or g.phone else ()):
         s = m.group(0)
         digits = sum(c.isdigit() for c in s)
         if 7 <= digits <= 15 and not _DATE.match(s) and not _looks_like_year_list(s):
             add((m.start(), m.end(), "phone"))
-    for m in (_PHONE_CTX.finditer(text, a, b) if g is None or g.phone_ctx else ()):
+    for m in (_at_keywords(_PHONE_CTX, _PHONE_CTX_HEADS, text, a, b, g) if g is None or g.phone_ctx else ()):
         add((m.start(1), m.end(1), "phone"))
 
 
 def _at_shape(rx: re.Pattern[str], text: str, view: bytes, shape: bytes, a: int, b: int):
     """``rx.finditer(text, a, b)`` for a pattern whose every match begins where the class ``view``
     holds ``shape``: the pattern is only tried there (ASCII text)."""
-    end = a
-    i = view.find(shape, a, b)
-    while i >= 0:
+    return _at_starts(rx, text, _occurrences(view, shape, a, b), b)
+
+
+def _at_starts(rx: re.Pattern[str], text: str, starts, b: int):
+    """``rx.finditer(text, a, b)`` for a pattern whose every match in ``a:b`` begins at one of
+    ``starts`` (ascending, all in ``a:b``). Exact: ``finditer`` tries each position from the end of
+    its last match on, and ``rx.match(text, i, b)`` is its try at ``i`` (look-behinds see the same
+    text before ``i``); positions that are not in ``starts`` cannot match, so only those are tried."""
+    end = -1
+    for i in starts:
         if i >= end:
             m = rx.match(text, i, b)
             if m is not None:
                 yield m
                 end = m.end()
-        i = view.find(shape, i + 1, b)
+
+
+def _runs_scan(rx: re.Pattern[str], shape: _RunShape, text: str, a: int, b: int, g: PiiGates | None):
+    """``rx.finditer(text, a, b)``, with gates (``g``) only in the runs that ``shape`` says can match."""
+    if g is None:
+        return rx.finditer(text, a, b)
+    return _in_runs(rx, text, g.view(shape.table), shape, a, b)
+
+
+def _in_runs(rx: re.Pattern[str], text: str, view: bytes, shape: _RunShape, a: int, b: int):
+    """``rx.finditer(text, a, b)`` restricted to the runs of ``view`` that hold ``shape.seed``.
+
+    ``view`` is the text mapped by ``shape.table``: every character a match of ``rx`` can consume is
+    kept, any other is "x" (the views are only used for ASCII text, or text where ``\\d`` and the
+    patterns' letters match ASCII characters only). So every match lies inside one maximal run of
+    kept characters, and within ``a:b``: a run whose part in ``a:b`` has no ``seed`` holds no match
+    that counts. The scan of a run starts at its first character (``finditer`` from ``a`` reaches it
+    with no match in progress, since the character before is "x"), and look-behinds and ``\\b``
+    see the text before ``pos`` anyway. Its end must leave room for the look-aheads past the run:
+    ``shape.reach`` characters (or ``b``, where the full scan ends too); matches that begin after
+    the run belong to a later run and are dropped.
+    """
+    n = len(view)
+    seed = shape.seed.search(view, a, b)
+    while seed is not None:
+        i = seed.start()
+        start = max(a, view.rfind(b"x", a, i) + 1)
+        end = view.find(b"x", i)
+        end = n if end < 0 else end
+        for m in rx.finditer(text, start, min(b, end + shape.reach)):
+            if m.start() >= end:
+                break
+            yield m
+        seed = shape.seed.search(view, end, b)
+
+
+def _at_keywords(rx: re.Pattern[str], heads: tuple[str, ...], text: str, a: int, b: int, g: PiiGates | None):
+    """``rx.finditer(text, a, b)`` for a ``(?i)`` pattern whose every match begins with a key word
+    that begins with one of ``heads`` (lower-case ASCII); with gates, tried only where a head occurs.
+
+    With gates the text is ASCII or ``_plain_views`` found no character that matches an ASCII letter
+    case-insensitively without being one, so ``_lower_is_exact``: a key word matches in ``text`` just
+    where it occurs in ``text.lower()`` (``g.low``), at the same offset.
+    """
+    if g is None:
+        return rx.finditer(text, a, b)
+    return _at_starts(rx, text, _head_starts(g.low, heads, a, b), b)
+
+
+def _head_starts(low: str, heads: tuple[str, ...], a: int = 0, b: int | None = None) -> list[int]:
+    """Where any of ``heads`` begins in ``low[a:b]``, ascending, each offset once."""
+    return sorted({i for head in heads for i in _occurrences(low, head, a, b)})
+
+
+_PHONE_CTX_HEADS = ("phone", "tel", "mobile", "cell", "call", "fax", "whatsapp", "sms", "text")  # "tel": "telephone"
+_DL_HEADS = ("driv", "licen", "dl")  # driver's/driving licence, licence no., DL
+
+
+class _RunShape(NamedTuple):
+    """How ``_in_runs`` narrows one pattern: ``table`` keeps what a match consumes (the rest -> "x"),
+    ``seed`` (a bytes pattern on that view) occurs in every run that holds a match that counts, and
+    ``reach`` covers the look-aheads: characters read past the end of a run."""
+    table: bytes
+    seed: re.Pattern[bytes]
+    reach: int
+
+
+def _keep(mapped: bytes, to: bytes, kept: bytes) -> bytes:
+    """A translation table: each byte of ``mapped`` -> ``to``, of ``kept`` -> itself, any other -> "x"."""
+    out = bytearray(b"x" * 256)
+    for c in mapped:
+        out[c] = to[0]
+    for c in kept:
+        out[c] = c
+    return bytes(out)
+
+
+_ASCII_DIGITS = b"0123456789"
+# an IPv4 address: digits and dots, four octets of 1-3 digits; its (?![\d.]) reads 1 character on
+_IPV4_RUNS = _RunShape(_keep(_ASCII_DIGITS, b"d", b"."), re.compile(rb"d\.d{1,3}\.d{1,3}\.d"), 1)
+# a phone number: digits and " .-()+"; only those with 7-15 digits count. Its look-aheads read 1
+# character on, or "-mobile"/"-office" from the "-" that may end the run (so 6), 8 leaves a margin.
+_PHONE_RUNS = _RunShape(_keep(_ASCII_DIGITS, b"d", b" .-()+"), re.compile(rb"d(?:[^dx]*d){6}"), 8)
+# an IPv6 address: hex digits and ":", at least "h:h:" and one more; (?![:\w]) reads 1 character on
+_IPV6_RUNS = _RunShape(_keep(b"0123456789abcdefABCDEF", b"h", b":"), re.compile(rb"h:h{1,4}:[h:]"), 1)
 
 
 def _looks_like_year_list(s: str) -> bool:

@@ -39,13 +39,16 @@ class PiiGates:
     """Which PII scans can possibly find something in one text."""
 
     __slots__ = ("iban", "card", "ssn", "ipv4", "dl", "nino", "phone", "phone_ctx", "ipv6", "address", "military",
-                 "unit", "sandwich", "strong_cue", "weak_cue", "words", "lwords", "digits")
+                 "unit", "sandwich", "strong_cue", "weak_cue", "words", "lwords", "digits", "cm", "low", "_runs")
 
     def __init__(self, text: str, low: str, windows: list[tuple[int, int]], cm: ClassMaps | None = None,
                  names: bool = True, places: bool = True) -> None:
         cm = class_maps(text) if cm is None else cm
         assert cm is not None
         self.digits = cm["digits"]  # the "digits" class view (see textfacts.py)
+        self.cm = cm
+        self.low = low  # ``text.lower()``
+        self._runs: dict[bytes, bytes] = {}
         if not windows:  # no digits: find_pii runs none of the number-shaped scans
             for name in _NUMBER_SHAPED:
                 setattr(self, name, False)
@@ -69,6 +72,13 @@ class PiiGates:
         self.ipv6 = ":" in text and _hex_colon(text, cm)
         if places:
             self.add_places(low, windows, cm)
+
+    def view(self, table: bytes) -> bytes:
+        """The text's bytes translated by ``table`` (the run views of ``pii.py``), made once per text."""
+        v = self._runs.get(table)
+        if v is None:
+            v = self._runs[table] = self.cm.raw.translate(table)
+        return v
 
     def add_places(self, low: str, windows: list[tuple[int, int]], cm: ClassMaps) -> None:
         """The gates of the street-address scans (made only when addresses are looked for)."""
