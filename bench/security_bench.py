@@ -2,6 +2,7 @@
 
     python bench/security_bench.py                      # corpus at ../shared/corpora/security
     python bench/security_bench.py --corpus PATH --split holdout
+    python bench/security_bench.py --slices --against ../old   # 2 KB latency, alternating with another checkout
 
 Routing: records that are data rather than a prompt (subtypes ``indirect_tool_output``,
 ``tool_output_document``, ``email_document``, or ``channel == "tool_output"``) go through
@@ -28,7 +29,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# --against runs this script again with another checkout's src/ here (the detectors it measures)
+SRC = Path(os.environ.get("WATCHKEEPER_BENCH_SRC", ROOT / "src"))
+sys.path.insert(0, str(SRC))
 
 from watchkeeper.security import SequenceBaseline, check_calls, check_input, check_output, find_pii, scan_context  # noqa: E402
 from watchkeeper.security import textfacts  # noqa: E402
@@ -101,31 +104,62 @@ def detectors(corpus: Path, split: str) -> None:
     print(f"extraction recall {per_label['extraction'][1] / per_label['extraction'][0]:.3f}  (target: >= 0.90)")
 
 
-def latency_2kb(corpus: Path) -> None:
-    """check_input / find_pii on 2 KB slices of the corpus prose (benign, jailbreak, injection).
+def latency_2kb(corpus: Path, per_file: int = 40, rounds: int = 12) -> None:
+    """check_input / find_pii on consecutive 2 KB slices of the corpus prose (benign, jailbreak, injection).
 
-    p50/p99 are over every call; "best-of" is the median over texts of each text's fastest call,
-    which is what one idle core gives (the development machine is shared, so plain percentiles
-    carry other processes' load).
+    Real prompts are not the one hand-picked 2 KB prompt of ``micro``: these slices cut across records
+    (e-mails with dates and amounts, recipes, non-ASCII names, base64 images, role-play set-ups). Per
+    label: the median over slices of each slice's fastest call ("best-of", what one idle core gives; the
+    development machine is shared) and the p50 / p99 over all calls.
     """
     texts = []
     for name in ("benign", "jailbreak", "injection"):
         with (corpus / f"{name}.jsonl").open(encoding="utf-8") as fh:
             prose = " ".join(json.loads(line)["text"] for line in fh)
-        for i in range(5):
-            texts.append((name, prose[i * 2048:(i + 1) * 2048]))
+        texts += [(name, prose[i * 2048:(i + 1) * 2048]) for i in range(min(per_file, len(prose) // 2048))]
+    print(f"\n== 2 KB slices of the corpus prose ({per_file} per file, {rounds} rounds; ms per call) ==")
+    print(f"{'function':12s} {'label':10s} {'best-of p50':>11s} {'best-of p90':>11s} {'p50':>7s} {'p99':>7s}")
     for label, fn in (("check_input", lambda t: check_input(t)), ("find_pii", find_pii)):
-        times, best = [], {}
-        for _ in range(20):
-            for i, (_, t) in enumerate(texts):
+        for t in texts:
+            fn(t[1])  # first calls fill the per-word caches
+        times: dict[str, list[float]] = defaultdict(list)
+        best: dict[int, float] = {}
+        for _ in range(rounds):
+            for i, (name, t) in enumerate(texts):
                 t0 = time.perf_counter()
                 fn(t)
                 dt = time.perf_counter() - t0
-                times.append(dt)
+                times[name].append(dt)
                 best[i] = min(best.get(i, dt), dt)
-        benign = [best[i] for i, (n, _) in enumerate(texts) if n == "benign"]
-        print(f"2 KB {label:12s} p50 {pct(times, .5):.3f} ms  p99 {pct(times, .99):.3f} ms  (n={len(times)})  "
-              f"best-of p50 {pct(list(best.values()), .5):.3f} ms  benign best-of p50 {pct(benign, .5):.3f} ms")
+        for name in ("benign", "jailbreak", "injection", "all"):
+            bests = [best[i] for i, (n, _) in enumerate(texts) if name in (n, "all")]
+            calls = sum(times.values(), []) if name == "all" else times[name]
+            print(f"{label:12s} {name:10s} {pct(bests, .5):11.3f} {pct(bests, .9):11.3f} {pct(calls, .5):7.3f} {pct(calls, .99):7.3f}")
+
+
+def alternate(corpus: Path, other: Path, runs: int) -> None:
+    """``latency_2kb`` in fresh processes, this checkout's detectors and ``other``'s in turn, ``runs`` times
+    each, with the host reference workload before each run: this machine's speed changes by about 2x from
+    hour to hour, so only runs taken side by side compare."""
+    import subprocess
+
+    if not (other / "src" / "watchkeeper" / "security").is_dir():
+        sys.exit(f"security_bench: {str(other)!r} holds no src/watchkeeper/security; pass a watchkeeper checkout")
+    trees = {"this": ROOT / "src", "other": other.resolve() / "src"}
+    rows: dict[str, list[str]] = defaultdict(list)
+    for i in range(runs):
+        for name, src in trees.items():
+            env = dict(os.environ, WATCHKEEPER_BENCH_SRC=str(src))
+            out = subprocess.run([sys.executable, __file__, "--slices", "--corpus", str(corpus)], env=env,
+                                 capture_output=True, text=True, check=True).stdout
+            lines = [ln for ln in out.splitlines() if ln.startswith(("host", "check_input", "find_pii"))]
+            print(f"\n-- run {i + 1}, {name} ({src})")
+            print("\n".join(lines))
+            rows[name] += [ln for ln in lines if ln.startswith("check_input")]
+    print("\ncheck_input best-of p50 per run (benign / jailbreak / injection / all), ms:")
+    for name, lines in rows.items():
+        by_run = [" / ".join(ln.split()[2] for ln in lines[k:k + 4]) for k in range(0, len(lines), 4)]
+        print(f"  {name:5s} " + "   ".join(by_run))
 
 
 def prompt_2kb(corpus: Path, name: str, skip: int = 0) -> str:
@@ -236,6 +270,10 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "security")
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all")
     ap.add_argument("--micro", action="store_true", help="only the 2 KB micro-benchmark")
+    ap.add_argument("--slices", action="store_true", help="only the latency on 2 KB slices of the corpus prose")
+    ap.add_argument("--against", type=Path, metavar="CHECKOUT",
+                    help="with --slices: alternate runs of this checkout's detectors and CHECKOUT's (another release)")
+    ap.add_argument("--runs", type=int, default=3, help="with --against: runs of each, alternating")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"security_bench: corpus folder {str(args.corpus)!r} not found; pass --corpus PATH")
@@ -243,6 +281,12 @@ def main() -> None:
     print(hostspeed.describe())
     if args.micro:
         micro(args.corpus)
+        return
+    if args.slices and args.against is not None:
+        alternate(args.corpus, args.against, args.runs)
+        return
+    if args.slices:
+        latency_2kb(args.corpus)
         return
     detectors(args.corpus, args.split)
     latency_2kb(args.corpus)
