@@ -83,3 +83,15 @@ def security_texts(name: str) -> list[str]:
         pytest.skip(f"security corpus not found at {SECURITY_CORPUS}")
     with (SECURITY_CORPUS / f"{name}.jsonl").open(encoding="utf-8") as fh:
         return [json.loads(line)["text"] for line in fh]
+
+
+def gated_and_ungated(fn, text):
+    """(with the security fast-path gates, without them) answers of ``fn`` for ``text``."""
+    from watchkeeper.security import textfacts
+
+    prev = textfacts.set_enabled(False)
+    try:
+        slow = fn(text)
+    finally:
+        textfacts.set_enabled(prev)
+    return fn(text), slow

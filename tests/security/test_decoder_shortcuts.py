@@ -12,6 +12,7 @@ import binascii
 import re
 from dataclasses import astuple
 
+from helpers import gated_and_ungated as _both
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,16 +25,6 @@ from watchkeeper.security.decoders import (
 from watchkeeper.security.textfacts import ClassMaps
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _both(fn, text):
-    """(gated, ungated) answers of ``fn`` for ``text``."""
-    prev = textfacts.set_enabled(False)
-    try:
-        slow = fn(text)
-    finally:
-        textfacts.set_enabled(prev)
-    return fn(text), slow
 
 
 def _encoded(text):

@@ -6,10 +6,11 @@ import random
 from dataclasses import astuple
 
 from helpers import SECURITY_LABELS, security_texts
+from helpers import gated_and_ungated as _both
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watchkeeper.security import check_input, detect, find_pii, scan_context, textfacts
+from watchkeeper.security import check_input, detect, find_pii, scan_context
 from watchkeeper.security.ciphers import letter_ciphers, letter_ciphers_ascii
 from watchkeeper.security.decoders import find_encoded
 
@@ -24,15 +25,6 @@ _PIECES = ["0", "1", "7", "42", "555", "4111 1111 1111 1111", "123-45-6789", "10
            " ", "  ", "\n", "\t", ",", ".", "-", ":", "(", ")", "+", "é", "\u200b", "Ünïcödé"]
 mixed_text = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(alphabet="abcXYZ019 .-:=@/+\n\\%&#()'_", max_size=12)),
                       max_size=60).map("".join)
-
-
-def _both(fn, text):
-    prev = textfacts.set_enabled(False)
-    try:
-        slow = fn(text)
-    finally:
-        textfacts.set_enabled(prev)
-    return fn(text), slow
 
 
 def _detection(d):

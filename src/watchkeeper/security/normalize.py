@@ -328,25 +328,30 @@ def _strip_invisible(text: str, n: Normalized) -> str:
                 n.invisible_run = run
         else:
             run = 0
-        n.invisible += 1
-        if o in _BIDI:
-            n.bidi += 1
         if o == 8 and out:  # a backspace erases the character before it
             if len(out[-1]) == 1:
                 out.pop()
             else:
                 out[-1] = out[-1][:-1]
-        if 0xFE00 <= o <= 0xFE0F or o in (0x200C, 0x200D, 0x00AD):
-            continue  # emoji selectors, joiners and soft hyphens are ordinary in real text
-        if o < 32 or 0x7F <= o < 0xA0:
-            n.controls += 1
-        pending += 1
+        pending += _count_stripped(o, n)
     if pos < len(text):
         kept = text[pos:]
         if pending and (prev_alpha or kept[0].isascii() and kept[0].isalpha()):
             n.in_word_invisible += pending
         out.append(kept)
     return "".join(out)
+
+
+def _count_stripped(o: int, n: Normalized) -> int:
+    """Count the stripped character ``o`` in ``n``; 1 if it may hide something inside a word, else 0."""
+    n.invisible += 1
+    if o in _BIDI:
+        n.bidi += 1
+    if 0xFE00 <= o <= 0xFE0F or o in (0x200C, 0x200D, 0x00AD):
+        return 0  # emoji selectors, joiners and soft hyphens are ordinary in real text
+    if o < 32 or 0x7F <= o < 0xA0:
+        n.controls += 1
+    return 1
 
 
 def _strip_invisible_chars(text: str, n: Normalized) -> str:
@@ -364,16 +369,9 @@ def _strip_invisible_chars(text: str, n: Normalized) -> str:
             run = 0
         if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F or 0xE0100 <= o <= 0xE01EF or 0xFE00 <= o <= 0xFE0F \
                 or (o < 32 and ch not in "\t\n\r") or 0x7F <= o < 0xA0:
-            n.invisible += 1
-            if o in _BIDI:
-                n.bidi += 1
             if o == 8 and out:  # a backspace erases the character before it
                 out.pop()
-            if 0xFE00 <= o <= 0xFE0F or o in (0x200C, 0x200D, 0x00AD):
-                continue  # emoji selectors, joiners and soft hyphens are ordinary in real text
-            if o < 32 or 0x7F <= o < 0xA0:
-                n.controls += 1
-            pending += 1
+            pending += _count_stripped(o, n)
             continue
         if pending and (prev_alpha or ch.isascii() and ch.isalpha()):
             n.in_word_invisible += pending
