@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = Path(os.environ.get("WATCHKEEPER_BENCH_SRC", ROOT / "src"))
 sys.path.insert(0, str(SRC))
 
-from watchkeeper.security import SequenceBaseline, check_calls, check_input, check_output, find_pii, scan_context  # noqa: E402
+from watchkeeper.security import SequenceBaseline, check_calls, check_input, check_output, find_pii, scan_context, warm_up  # noqa: E402
 from watchkeeper.security import textfacts  # noqa: E402
 
 import hostspeed  # noqa: E402  (bench/ is the script's folder)
@@ -77,6 +77,8 @@ def detectors(corpus: Path, split: str) -> None:
     rows: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     per_label: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     lat: dict[str, list[float]] = defaultdict(list)
+    sub_lat: dict[tuple[str, str], list[float]] = defaultdict(list)
+    warm_up()  # the detectors' indexes, built once per process (the server's scan worker does the same)
     for name in ("injection", "jailbreak", "extraction", "benign"):
         for r in load(corpus / f"{name}.jsonl", split):
             flagged, dt = judge(r)
@@ -84,14 +86,19 @@ def detectors(corpus: Path, split: str) -> None:
             st = r["subtype"] if r["subtype"].startswith("encoded_payload") else r["subtype"].split(":")[0]
             rows[(r["label"], st)][0] += 1
             rows[(r["label"], st)][1] += flagged
+            sub_lat[(r["label"], st)].append(dt)
             per_label[r["label"]][0] += 1
             per_label[r["label"]][1] += flagged
-    print(f"\n== detectors (split={split}) ==")
-    print(f"{'label':11s} {'subtype':42s} {'n':>5s} {'flagged':>8s}")
-    for (label, st), (n, f) in sorted(rows.items()):
-        print(f"{label:11s} {st:42s} {n:5d} {f / n:8.3f}")
     fp = per_label["benign"][1]
     nb = per_label["benign"][0]
+    print(f"\n== detectors (split={split}) ==")
+    print("flagged: recall for an attack subtype, false positive rate for a benign one; precision: the subtype's "
+          "flagged records against them plus every flagged benign record")
+    print(f"{'label':11s} {'subtype':42s} {'n':>5s} {'flagged':>8s} {'precision':>9s} {'p50 ms':>7s} {'p99 ms':>7s}")
+    for (label, st), (n, f) in sorted(rows.items()):
+        prec = "" if label == "benign" else f"{f / (f + fp) if f + fp else 0.0:9.3f}"
+        times = sub_lat[(label, st)]
+        print(f"{label:11s} {st:42s} {n:5d} {f / n:8.3f} {prec:>9s} {pct(times, .5):7.3f} {pct(times, .99):7.3f}")
     print(f"\n{'label':11s} {'n':>5s} {'recall':>7s} {'precision':>9s} {'p50 ms':>7s} {'p99 ms':>7s}")
     for label in ("injection", "jailbreak", "extraction"):
         n, tp = per_label[label]
