@@ -322,12 +322,7 @@ def _strip_invisible(text: str, n: Normalized) -> str:
             run = 0
         pos = i + 1
         o = ord(text[i])
-        if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F:
-            run += 1
-            if run > n.invisible_run:
-                n.invisible_run = run
-        else:
-            run = 0
+        run = _run_after(o, run, n)
         if o == 8 and out:  # a backspace erases the character before it
             if len(out[-1]) == 1:
                 out.pop()
@@ -340,6 +335,16 @@ def _strip_invisible(text: str, n: Normalized) -> str:
             n.in_word_invisible += pending
         out.append(kept)
     return "".join(out)
+
+
+def _run_after(o: int, run: int, n: Normalized) -> int:
+    """The run of invisible characters after the character ``o`` (``run`` before it), kept longest in ``n``."""
+    if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F:
+        run += 1
+        if run > n.invisible_run:
+            n.invisible_run = run
+        return run
+    return 0
 
 
 def _count_stripped(o: int, n: Normalized) -> int:
@@ -361,12 +366,7 @@ def _strip_invisible_chars(text: str, n: Normalized) -> str:
     run = 0
     for ch in text:
         o = ord(ch)
-        if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F:
-            run += 1
-            if run > n.invisible_run:
-                n.invisible_run = run
-        else:
-            run = 0
+        run = _run_after(o, run, n)
         if o in _INVISIBLE or 0xE0000 <= o <= 0xE007F or 0xE0100 <= o <= 0xE01EF or 0xFE00 <= o <= 0xFE0F \
                 or (o < 32 and ch not in "\t\n\r") or 0x7F <= o < 0xA0:
             if o == 8 and out:  # a backspace erases the character before it
