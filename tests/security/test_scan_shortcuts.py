@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from watchkeeper.security import find_pii, textfacts
 from watchkeeper.security.decoders import _B64, _a85_plain, _a85_unreadable, _b64_matches, find_encoded, readable
-from watchkeeper.security.detectors import _GATES, _index, _tokens
+from watchkeeper.security.detectors import _GATES, _LITERALS, _index, _tokens
+from watchkeeper.security.literals import Lazy
 from watchkeeper.security.guard import STRUCTURED_PII
 from watchkeeper.security.normalize import _LEET_CLASSES, _LEET_WORD, _leet_spans, normalize
 from watchkeeper.security.patterns import CONTEXT_FEATURES, HARM_TERMS, INPUT_FEATURES, harm_search, literal_trie
@@ -177,6 +178,13 @@ def _gate_by_parts(f, text: str, keys) -> bool:
         and (not f.needs or f.quick or holds(f.needs, text, {}, keys))
 
 
+def _lookups(text: str) -> list:
+    """The two ways a gate is told which pieces occur: on demand (shared, as ``_match`` shares it between the
+    features of a view) and, where the finder is built, one compiled scan."""
+    found, _ = _LITERALS[id(FEATURES)].scan(text)
+    return [Lazy(text)] + ([found] if type(found) is set else [])
+
+
 def _views(raw: str) -> list[str]:
     n = normalize(raw)
     return [n.text] + ([n.leet] if n.leet else [])
@@ -190,10 +198,11 @@ def test_compiled_feature_gates_answer_like_their_parts_on_the_corpus():
     for raw in _corpus(4):
         for text in _views(raw):
             keys = text_keys(text, text_words(text))
-            seen: dict[str, bool] = {}  # shared, as ``_match`` shares it between the features of a view
+            lazy, *scanned = _lookups(text)
             for f in FEATURES:
-                got = gates[f.name](text, seen, keys)
+                got = gates[f.name](text, lazy, keys)
                 assert got == _gate_by_parts(f, text, keys), (f.name, text[:120])
+                assert all(gates[f.name](text, found, keys) == got for found in scanned), (f.name, text[:120])
                 passed += got
                 failed += not got
     assert passed > 1000 and failed > 1000
@@ -208,8 +217,9 @@ def test_compiled_feature_gates_answer_like_their_parts_on_generated_text(text):
     gates = _GATES[id(FEATURES)]
     for view in _views(text):
         keys = text_keys(view, text_words(view))
-        for f in FEATURES:
-            assert gates[f.name](view, {}, keys) == _gate_by_parts(f, view, keys), f.name
+        for found in _lookups(view):
+            for f in FEATURES:
+                assert gates[f.name](view, found, keys) == _gate_by_parts(f, view, keys), f.name
 
 
 def _starts_by_alternation(f, text: str) -> list[int]:

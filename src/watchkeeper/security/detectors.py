@@ -21,6 +21,7 @@ from operator import eq as _eq
 from typing import Callable
 
 from .decoders import Decoded, englishness, find_encoded, opaque_share
+from .literals import Literals
 from .normalize import Normalized, normalize
 from .patterns import CONTEXT_FEATURES, INPUT_FEATURES, Feature, harm_scanner, harm_search
 from .prefilter import compiled, key_sets, text_keys, text_words
@@ -145,7 +146,7 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
     # shared by the text view's gates and _wrappers; made after the indexes, whose word starts and ends they report
     _index(features)
     keys = text_keys(n.text, words) if textfacts.ENABLED else None
-    _match(features, n.text, "text", hits, words, keys)
+    found = _match(features, n.text, "text", hits, words, keys)
     if n.leet is not None and n.leet != n.text:
         _match(features, n.leet, "leet", hits)
     for msg in n.hidden:
@@ -159,7 +160,7 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
         det.decoded.append(d.text)
         _match(features, normalize(d.text).text, f"decoded:{d.kind}", hits)
     _obfuscation(text, n, decoded, hits)
-    _wrappers(n, hits, keys)
+    _wrappers(n, hits, keys, found)
     for c in list(_classifiers.values()):
         _run_classifier(c, text, hits)
     det.hits = list(hits.values())
@@ -173,7 +174,8 @@ def _detect(text: str, features: tuple[Feature, ...], context: bool) -> Detectio
 
 
 _INDEXES: dict[int, tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]] = {}
-_GATES: dict[int, dict[str, Callable[[str, dict[str, bool], set[bytes]], bool]]] = {}
+_GATES: dict[int, dict[str, Callable[[str, object, set[bytes]], bool]]] = {}
+_LITERALS: dict[int, Literals] = {}  # the pieces every gate tests and the index's anchors, found in one scan
 
 
 def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Feature], dict[str, tuple[frozenset[bytes], ...]]]:
@@ -182,12 +184,16 @@ def _index(features: tuple[Feature, ...]) -> tuple[TriggerIndex, dict[str, Featu
         harm_scanner()  # registers the word starts and ends its gate needs (see harm_search), as the index does
         key_gates = {f.name: key_sets(f.needs) for f in features}
         _GATES[id(features)] = {f.name: _gate(f, key_gates[f.name]) for f in features}
-        got = _INDEXES[id(features)] = (TriggerIndex(features), {f.name: f for f in features}, key_gates)
+        index = TriggerIndex(features)
+        pieces = set(index.anchors).union(harm_scanner()[1].pieces, *(g.pieces for g in _GATES[id(features)].values()))
+        _LITERALS[id(features)] = Literals(sorted(pieces), sorted(index.anchors))
+        got = _INDEXES[id(features)] = (index, {f.name: f for f in features}, key_gates)
     return got
 
 
-def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str, dict[str, bool], set[bytes]], bool]:
-    """Whether ``f`` is worth a search on a view, as one generated function ``(text, seen, keys) -> bool``.
+def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str, object, set[bytes]], bool]:
+    """Whether ``f`` is worth a search on a view, as one generated function ``(text, found, keys) -> bool``
+    (``found``: see ``Literals.scan``).
 
     In order: a word every match needs is missing (a set test per key set); the pattern is anchored at
     the start, which holds none of its first words (or at the end, which holds none of its last words:
@@ -200,25 +206,28 @@ def _gate(f: Feature, key_gates: tuple[frozenset[bytes], ...]) -> Callable[[str,
 
 
 def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[str, Hit],
-           words: set[bytes] | None = None, keys: set[bytes] | None = None) -> None:
+           words: set[bytes] | None = None, keys: set[bytes] | None = None) -> object:
     """Add the hits of ``features`` on one view of the text; ``words``: ``text_words(view_text)`` and
-    ``keys``: ``text_keys(view_text, words)``, when known."""
+    ``keys``: ``text_keys(view_text, words)``, when known. Returns what ``Literals.scan`` found in the
+    view (None with the gates off)."""
     boost = 0.1 if view != "text" and view != "leet" else 0.0
     index, by_name, _ = _index(features)
     gates = _GATES[id(features)]
-    if words is None:
-        words = text_words(view_text) if textfacts.ENABLED else None
-    if keys is None and textfacts.ENABLED:
-        keys = text_keys(view_text, words)
-    seen: dict[str, bool] = {}  # substring tests already made on this view
+    found = where = None
+    if textfacts.ENABLED:
+        if words is None:
+            words = text_words(view_text)
+        if keys is None:
+            keys = text_keys(view_text, words)
+        found, where = _LITERALS[id(features)].scan(view_text)  # the substring tests of gates and anchors
 
-    def worth_a_search(name: str) -> bool:
-        if view == "leet" and name in hits:
-            return False  # an unboosted view cannot outweigh the hit the plain text already gave
-        return gates[name](view_text, seen, keys)  # see _gate
+        def worth_a_search(name: str) -> bool:
+            if view == "leet" and name in hits:
+                return False  # an unboosted view cannot outweigh the hit the plain text already gave
+            return gates[name](view_text, found, keys)  # see _gate
 
     keep = worth_a_search if textfacts.ENABLED else None
-    for name, positions in index.candidates(view_text, words, keep, keys).items():
+    for name, positions in index.candidates(view_text, words, keep, keys, found, where).items():
         f = by_name[name]
         m = f.search(view_text, positions)
         if m is None:
@@ -227,6 +236,7 @@ def _match(features: tuple[Feature, ...], view_text: str, view: str, hits: dict[
         prev = hits.get(f.name)
         if prev is None or prev.weight < w:
             hits[f.name] = Hit(f.name, f.category, w, view, _excerpt(view_text, m.start(), m.end()))
+    return found
 
 
 def _excerpt(s: str, start: int, end: int) -> str:
@@ -337,10 +347,11 @@ def _rebuild_hidden(raw: str) -> str:
     return "".join(letters) if len(letters) >= 6 else ""
 
 
-def _wrappers(n: Normalized, hits: dict[str, Hit], keys: set[bytes] | None = None) -> None:
+def _wrappers(n: Normalized, hits: dict[str, Hit], keys: set[bytes] | None = None, found: object = None) -> None:
     """Fictional, persona or tense wrappers become a jailbreak only around a harmful request.
 
-    ``keys``: ``text_keys(n.text)``, when known (a text without any harmful term's word is then ruled out at once).
+    ``keys``: ``text_keys(n.text)``, when known (a text without any harmful term's word is then ruled out at
+    once); ``found``: what ``Literals.scan`` found in ``n.text``, when known.
     """
     if "tense_shift" in hits:
         hits.pop("tense_q", None)
@@ -348,7 +359,7 @@ def _wrappers(n: Normalized, hits: dict[str, Hit], keys: set[bytes] | None = Non
         # a persona plus a slot for "[YOUR PROMPT HERE]": the shape of a reusable jailbreak template
         hits["template"] = Hit("template", "jailbreak", 0.2, "text", hits["cue_placeholder"].excerpt)
     if _WRAPPERS.intersection(hits):
-        m = harm_search(n.text, keys)
+        m = harm_search(n.text, keys, found)
         if m:
             strong = bool(_STRONG_WRAPPERS.intersection(hits))
             hits["harmful_topic"] = Hit("harmful_topic", "jailbreak", 0.35 if strong else 0.2, "text",

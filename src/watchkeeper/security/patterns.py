@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from . import textfacts
+from .literals import Lazy
 from .prefilter import Requirement, anchored_starts, compiled, key_sets, requirement, starts
 
 __all__ = ["Feature", "INPUT_FEATURES", "CONTEXT_FEATURES", "HARM_TERMS", "harm_scanner", "harm_search", "compile_union",
@@ -441,15 +442,16 @@ def harm_scanner() -> tuple:
     return _HARM
 
 
-def harm_search(text: str, keys: set[bytes] | None = None) -> re.Match[str] | None:
+def harm_search(text: str, keys: set[bytes] | None = None, found: object = None) -> re.Match[str] | None:
     """``HARM_TERMS.search(text)``, several times faster.
 
     The alternation of ~200 terms is tried only where one of its terms begins (a literal trie finds
     those places, as for the features), and not at all when ``keys`` (``prefilter.text_keys(text)``,
-    made after ``harm_scanner()``) lack every word the terms need. Same match as the plain search.
+    made after ``harm_scanner()``) lack every word the terms need; ``found`` answers ``piece in found``
+    for the gate's pieces (``literals.Literals.scan``), when known. Same match as the plain search.
     """
     scanner, gate = harm_scanner()
-    if keys is not None and not gate(text, {}, keys):
+    if keys is not None and not gate(text, Lazy(text) if found is None else found, keys):
         return None
     return scanner.search(text)
 

@@ -29,7 +29,7 @@ from re import _parser as _p  # type: ignore[attr-defined]
 from typing import Callable
 
 __all__ = ["Requirement", "requirement", "holds", "compiled", "key_sets", "literal_keys", "text_keys", "text_words", "starts",
-           "anchored_starts"]
+           "anchored_starts", "found_in"]
 
 # A requirement is a tuple of clauses, all of which must hold: a _Pieces (one literal must occur)
 # or an _Alt (a tuple of alternative requirements, one of which must hold).
@@ -139,6 +139,15 @@ def _register(key: bytes) -> None:
         bucket.append(run)
         _MEMO.clear()  # remembered words were checked against fewer keys
         _KEYLESS.clear()
+
+
+def register_start(word: str) -> bytes:
+    """The key an ASCII text offers when one of its words starts with ``word`` (three or more ASCII
+    letters), registered so that ``text_keys`` reports it; for any other ``word`` a key no text offers."""
+    key = word.encode("utf-8", "surrogatepass") + b"\x01"
+    if len(word) >= 3 and word.isascii() and word.isalpha():
+        _register(key)
+    return key
 
 
 def _word_keys(w: bytes) -> tuple[bytes, ...]:
@@ -413,25 +422,33 @@ def holds(req: Requirement, text: str, seen: dict[str, bool] | None = None, keys
 
 
 def compiled(req: Requirement, key_gates: tuple[frozenset[bytes], ...] = (), opens: Callable[[str], bool] | None = None,
-             pieces_too: bool = True) -> Callable[[str, dict[str, bool], set[bytes]], bool]:
-    """``holds(req, text, seen, keys)`` for given ``seen`` and ``keys``, as one generated expression.
+             pieces_too: bool = True) -> Callable[[str, object, set[bytes]], bool]:
+    """``holds(req, text, seen, keys)`` for given ``keys``, as one generated function ``(text, found, keys)``.
 
-    The same answer without walking the clauses at run time: each keyed piece becomes ``key in keys
-    and _found(piece, ...)`` (the key alone when the piece is just the key's letters, which the key
-    proves), each alternation an ``or`` of its branches. Tried first, when given: every set of
-    ``key_gates`` meets ``keys``, then ``opens(text)``; ``pieces_too=False`` leaves ``req`` out.
+    ``found`` answers ``piece in found`` for every piece the function tests (listed in its ``pieces``
+    attribute): a set of the pieces that occur in ``text`` (``literals.Literals.scan``) or a
+    ``literals.Lazy`` that looks them up. The same answer as ``holds`` without walking the clauses at
+    run time: each keyed piece becomes ``key in keys and piece in found`` (the key alone when the piece
+    is just the key's letters, which the key proves), each alternation an ``or`` of its branches.
+    Tried first, when given: every set of ``key_gates`` meets ``keys``, then ``opens(text)``;
+    ``pieces_too=False`` leaves ``req`` out.
     """
     consts: list[object] = []
+    tested: set[str] = set()
+
+    def piece(s: str) -> str:
+        tested.add(s)
+        return f"{const(s)} in found"
 
     def const(v: object) -> str:
         consts.append(v)
         return f"_c{len(consts) - 1}"
 
     def pieces(c: _Pieces) -> str:
-        found = [f"_found({const(s)}, text, seen)" for s in c.keyless]
+        found = [piece(s) for s in c.keyless]
         if c.non_ascii:
             found.append(f"({const(_NON_ASCII)} in keys and ("
-                         + " or ".join(f"_found({const(s)}, text, seen)" for s in c.non_ascii) + "))")
+                         + " or ".join(piece(s) for s in c.non_ascii) + "))")
         for k in sorted(c.by_key):
             if k.strip(b"\x01").decode("ascii") in c.by_key[k]:
                 found.append(f"{const(k)} in keys")  # the piece is the key's letters alone: the key proves it
@@ -443,8 +460,8 @@ def compiled(req: Requirement, key_gates: tuple[frozenset[bytes], ...] = (), ope
     def confirm(c: _Pieces, k: bytes, s: str) -> str:
         # the piece's other whole words first: a set test rules most multi-word pieces out before a scan
         also = c.also.get((k, s))
-        found = f"_found({const(s)}, text, seen)"
-        return f"({const(also)} <= keys and {found})" if also else found
+        found = piece(s)
+        return f"({const(also)} <= keys and {found})" if also else f"({found})"
 
     def expr(r: Requirement) -> str:
         parts = ["(" + " or ".join(expr(alt) for alt in c) + ")" if type(c) is _Alt else pieces(c) for c in r]
@@ -454,33 +471,37 @@ def compiled(req: Requirement, key_gates: tuple[frozenset[bytes], ...] = (), ope
     if opens is not None:
         first.append(f"{const(opens)}(text)")
     body = " and ".join(first + ([expr(req)] if pieces_too else [])) or "True"
-    env: dict[str, object] = {"_found": _found}
+    env: dict[str, object] = {}
     env.update((f"_c{i}", v) for i, v in enumerate(consts))
-    exec(f"def _holds(text, seen, keys):\n    return {body}\n", env)  # noqa: S102 - source made above from literals
-    return env["_holds"]  # type: ignore[return-value]
+    exec(f"def _holds(text, found, keys):\n    return {body}\n", env)  # noqa: S102 - source made above from literals
+    fn = env["_holds"]
+    fn.pieces = frozenset(tested)  # type: ignore[attr-defined]
+    return fn  # type: ignore[return-value]
 
 
 def _some(clause: _Pieces, text: str, seen: dict[str, bool] | None, keys: set[bytes] | None) -> bool:
     if keys is None:
-        return any(_found(s, text, seen) for s in clause.texts)
+        return any(found_in(s, text, seen) for s in clause.texts)
     for s in clause.keyless:
-        if _found(s, text, seen):
+        if found_in(s, text, seen):
             return True
     if clause.non_ascii and _NON_ASCII in keys:
         for s in clause.non_ascii:
-            if _found(s, text, seen):
+            if found_in(s, text, seen):
                 return True
     if clause.keys.isdisjoint(keys):
         return False
     by_key = clause.by_key
     for k in clause.keys.intersection(keys):
         for s in by_key[k]:
-            if _found(s, text, seen):
+            if found_in(s, text, seen):
                 return True
     return False
 
 
-def _found(s: str, text: str, seen: dict[str, bool] | None) -> bool:
+def found_in(s: str, text: str, seen: dict[str, bool] | None) -> bool:
+    """``s in text``; with ``seen`` (the tests made on ``text`` so far) each string is looked for once,
+    and not at all when a shorter piece it begins or ends with was looked for in vain."""
     if seen is None:
         return s in text
     got = seen.get(s)

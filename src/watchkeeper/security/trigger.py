@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from .prefilter import ascii_runs, literal_keys
+from .prefilter import ascii_runs, literal_keys, register_start
 
 __all__ = ["TriggerIndex"]
 
@@ -77,15 +77,29 @@ class TriggerIndex:
         self._firsts = sorted({a[0] for a in self._symbols if a[0].isascii()})
         # every head is ASCII: a word of other text matters only through its leading ASCII letters
         self._ascii_heads = all(h.isascii() for pairs in self._by3.values() for h, _ in pairs)
+        # for ``present`` from a literal scan: the anchors, and per anchor looked up by a head word the key
+        # (prefilter) a text offers when one of its words starts with that head
+        self.anchors = frozenset(self._features_of)
+        self._head_key = {a: register_start(head) for pairs in self._by3.values() for head, a in pairs}
 
-    def present(self, low: str, words: set[bytes] | None = None, keys: set[bytes] | None = None) -> set[str]:
+    def present(self, low: str, words: set[bytes] | None = None, keys: set[bytes] | None = None,
+                literals: object = None) -> set[str]:
         """The anchors that occur in ``low`` (verified as substrings).
 
         ``words``: the set of letter runs of an ASCII ``low`` as bytes, when the caller has it;
         ``keys``: ``prefilter.text_keys(low)`` made after this index was built (building registers the
         word starts and ends of the anchors), when the caller has it: anchors whose words the text lacks
-        are then ruled out without a scan.
+        are then ruled out without a scan. ``literals``: answers ``anchor in literals`` for every anchor
+        (``literals.Literals.scan``), when the caller has it: it stands in for the substring tests.
+
+        An anchor looked up by a head word counts only when a word of the text starts with that head.
+        With ``keys`` and a set of the anchors that occur, that is a key test per anchor found.
         """
+        if type(literals) is set and keys is not None and low.isascii():  # other text: words are read differently below
+            head_key = self._head_key
+            return {a for a in self.anchors.intersection(literals) if (k := head_key.get(a)) is None or k in keys}
+        if literals is None:
+            literals = low
         found: set[str] = set()
         heads = self._heads
         needs = self._needs
@@ -106,20 +120,20 @@ class TriggerIndex:
                 found |= got[0]
                 to_test.update(got[1])
         for a in to_test:
-            if (keys is None or needs[a] <= keys) and a in low:
+            if (keys is None or needs[a] <= keys) and a in literals:
                 found.add(a)
         # two-letter heads ("if ", "ai") are rare enough to test as substrings directly: each anchor holds
         # its head, so the anchor alone is looked for (a two-letter needle is the slowest kind of scan)
         for anchors in self._short.values():
             for a in anchors:
-                if a not in found and (keys is None or needs[a] <= keys) and a in low:
+                if a not in found and (keys is None or needs[a] <= keys) and a in literals:
                     found.add(a)
         symbols = self._symbols
         if ascii_text:  # a one-character test per first character (memchr speed): most are absent from prose
             firsts = {c for c in self._firsts if c in low}
             symbols = [a for a in symbols if a[0] in firsts]
         for a in symbols:
-            if (keys is None or needs[a] <= keys) and a in low:
+            if (keys is None or needs[a] <= keys) and a in literals:
                 found.add(a)
         return found
 
@@ -156,24 +170,26 @@ class TriggerIndex:
         return got
 
     def candidates(self, low: str, words: set[bytes] | None = None, keep: Callable[[str], bool] | None = None,
-                   keys: set[bytes] | None = None) -> dict[str, list[int] | None]:
+                   keys: set[bytes] | None = None, literals: object = None,
+                   where: dict[str, list[int] | None] | None = None) -> dict[str, list[int] | None]:
         """Feature name -> sorted anchor positions (None: scan the whole text).
 
-        ``keep`` (optional) drops features before their anchors are located; ``words`` and ``keys`` as
-        for ``present``.
+        ``keep`` (optional) drops features before their anchors are located; ``words``, ``keys`` and
+        ``literals`` as for ``present``; ``where``: the anchors' positions from the same scan, when it
+        gave them (``_positions`` for each anchor found).
         """
         kept: dict[str, bool] = {}
         out: dict[str, list[int] | None] = {}
         for name in self.always:
             if keep is None or keep(name):
                 out[name] = None
-        for a in sorted(self.present(low, words, keys), key=self._rank.__getitem__):
+        for a in sorted(self.present(low, words, keys, literals), key=self._rank.__getitem__):
             names = self._features_of[a]
             if keep is not None:
                 names = [n for n in names if (kept[n] if n in kept else kept.setdefault(n, keep(n)))]
                 if not names:
                     continue
-            pos = None if self._whole.issuperset(names) else _positions(low, a)
+            pos = None if self._whole.issuperset(names) else where[a] if where is not None else _positions(low, a)
             for name in names:
                 prev = out.get(name, [])
                 if prev is None or pos is None:
