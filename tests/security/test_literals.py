@@ -78,6 +78,12 @@ def test_finder_rejects_bad_arguments_with_clear_errors():
         literals.Finder(["a"], [3])
     with pytest.raises(TypeError, match="str"):
         literals.Finder(["a"]).scan(b"a")
+    finder = literals.Finder(["ab"])
+    with pytest.raises(TypeError, match="already"):
+        finder.__init__(["cd"])  # its strings are fixed: a scan in progress elsewhere relies on them
+    assert finder.scan("xab") == ({"ab"}, {})
+    with pytest.raises(RuntimeError, match="not initialised"):
+        literals.Finder.__new__(literals.Finder).scan("ab")
 
 
 def _views(raw: str) -> list[str]:

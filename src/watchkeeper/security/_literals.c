@@ -35,19 +35,22 @@ typedef struct {
     uint16_t *delta;      /* nstates x nclass */
     int32_t *term;        /* the string that ends at a state, or -1 */
     uint16_t *link;       /* the nearest proper suffix state where a string ends, 0 if none */
-    /* scratch for one scan (the GIL is held throughout, so one per finder is enough) */
-    uint8_t *marked;
-    int32_t *order;       /* the strings marked, in the order found */
-    int32_t *count;       /* per wanted string: occurrences seen */
-    int32_t *pos;         /* per wanted string: MAX_POSITIONS + 1 offsets */
+    int ready;            /* built completely */
 } Finder;
 
+/* One scan's working memory, its own: building the result allocates Python objects, which may run a
+ * collection, whose finalisers may scan with the same finder (or let another thread do so). */
+typedef struct {
+    uint8_t *marked;      /* per string: found */
+    int32_t *order;       /* the strings found, in the order found */
+    int32_t *count;       /* per wanted string: occurrences seen */
+    int32_t *pos;         /* per wanted string: MAX_POSITIONS + 1 offsets */
+} Scratch;
+
 static void finder_free_arrays(Finder *f) {
-    PyMem_Free(f->length); PyMem_Free(f->slot); PyMem_Free(f->delta); PyMem_Free(f->term);
-    PyMem_Free(f->link); PyMem_Free(f->marked); PyMem_Free(f->order); PyMem_Free(f->count); PyMem_Free(f->pos);
-    f->length = f->slot = f->term = f->order = f->count = f->pos = NULL;
+    PyMem_Free(f->length); PyMem_Free(f->slot); PyMem_Free(f->delta); PyMem_Free(f->term); PyMem_Free(f->link);
+    f->length = f->slot = f->term = NULL;
     f->delta = f->link = NULL;
-    f->marked = NULL;
 }
 
 static void finder_dealloc(Finder *f) {
@@ -60,8 +63,7 @@ static int finder_init(Finder *f, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"strings", "wanted", NULL};
     PyObject *strings_arg, *wanted_arg = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O", kwlist, &strings_arg, &wanted_arg)) return -1;
-    finder_free_arrays(f);
-    Py_CLEAR(f->strings);
+    if (f->strings != NULL) { PyErr_SetString(PyExc_TypeError, "Finder: already initialised"); return -1; }
     PyObject *strings = PySequence_Tuple(strings_arg);
     if (strings == NULL) return -1;
     f->strings = strings;
@@ -69,9 +71,7 @@ static int finder_init(Finder *f, PyObject *args, PyObject *kwds) {
     f->n = n;
     f->length = PyMem_Calloc(n ? n : 1, sizeof(int32_t));
     f->slot = PyMem_Calloc(n ? n : 1, sizeof(int32_t));
-    f->marked = PyMem_Calloc(n ? n : 1, 1);
-    f->order = PyMem_Calloc(n ? n : 1, sizeof(int32_t));
-    if (!f->length || !f->slot || !f->marked || !f->order) { PyErr_NoMemory(); return -1; }
+    if (!f->length || !f->slot) { PyErr_NoMemory(); return -1; }
     Py_ssize_t total = 0;
     int used[256] = {0};
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -101,9 +101,6 @@ static int finder_init(Finder *f, PyObject *args, PyObject *kwds) {
         }
         Py_DECREF(w);
     }
-    f->count = PyMem_Calloc(f->nwanted ? f->nwanted : 1, sizeof(int32_t));
-    f->pos = PyMem_Calloc(f->nwanted ? f->nwanted * (MAX_POSITIONS + 1) : 1, sizeof(int32_t));
-    if (!f->count || !f->pos) { PyErr_NoMemory(); return -1; }
     memset(f->cls, 0, sizeof f->cls);
     int nc = 1;
     for (int c = 0; c < 256; c++) if (used[c]) f->cls[c] = (uint8_t)nc++;
@@ -156,36 +153,37 @@ static int finder_init(Finder *f, PyObject *args, PyObject *kwds) {
     }
     PyMem_Free(fail);
     PyMem_Free(queue);
+    f->ready = 1;
     return 0;
 }
 
 /* Marks the strings that end at state s (at byte ``end``). Without positions, a string already marked had
  * its suffix chain marked with it, so the walk stops there; with them, every wanted string on the chain
  * counts this occurrence, so the walk goes on (chains are a few states long). */
-static inline Py_ssize_t mark(Finder *f, uint16_t s, Py_ssize_t nfound, Py_ssize_t end, int positions) {
+static inline Py_ssize_t mark(const Finder *f, Scratch *m, uint16_t s, Py_ssize_t nfound, Py_ssize_t end, int positions) {
     uint16_t x = f->term[s] >= 0 ? s : f->link[s];
     while (x) {
         int32_t i = f->term[x];
         if (positions) {
             int32_t w = f->slot[i];
             if (w >= 0) {
-                int32_t k = f->count[w];
+                int32_t k = m->count[w];
                 if (k <= MAX_POSITIONS) {
-                    f->pos[(size_t)w * (MAX_POSITIONS + 1) + k] = (int32_t)(end + 1 - f->length[i]);
-                    f->count[w] = k + 1;
+                    m->pos[(size_t)w * (MAX_POSITIONS + 1) + k] = (int32_t)(end + 1 - f->length[i]);
+                    m->count[w] = k + 1;
                 }
             }
-        } else if (f->marked[i]) {
+        } else if (m->marked[i]) {
             break;
         }
-        if (!f->marked[i]) { f->marked[i] = 1; f->order[nfound++] = i; }
+        if (!m->marked[i]) { m->marked[i] = 1; m->order[nfound++] = i; }
         x = f->link[x];
     }
     return nfound;
 }
 
 static PyObject *finder_scan(Finder *f, PyObject *text) {
-    if (f->delta == NULL) { PyErr_SetString(PyExc_RuntimeError, "Finder: not initialised"); return NULL; }
+    if (!f->ready) { PyErr_SetString(PyExc_RuntimeError, "Finder: not initialised"); return NULL; }
     if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "Finder.scan: text must be a str"); return NULL; }
     PyObject *bytes = NULL;
     const uint8_t *b;
@@ -201,6 +199,17 @@ static PyObject *finder_scan(Finder *f, PyObject *text) {
         len = PyBytes_GET_SIZE(bytes);
     }
     int positions = ascii && f->nwanted > 0;
+    Py_ssize_t nw = positions ? f->nwanted : 0;
+    Scratch m;
+    m.marked = PyMem_Calloc(f->n + 1, 1);
+    m.order = PyMem_Malloc((f->n + 1) * sizeof(int32_t));
+    m.count = PyMem_Calloc(nw + 1, sizeof(int32_t));
+    m.pos = PyMem_Malloc((nw * (MAX_POSITIONS + 1) + 1) * sizeof(int32_t));
+    if (!m.marked || !m.order || !m.count || !m.pos) {
+        PyMem_Free(m.marked); PyMem_Free(m.order); PyMem_Free(m.count); PyMem_Free(m.pos);
+        Py_XDECREF(bytes);
+        return PyErr_NoMemory();
+    }
     const uint16_t *delta = f->delta;
     const uint8_t *cls = f->cls;
     const int32_t *term = f->term;
@@ -210,19 +219,19 @@ static PyObject *finder_scan(Finder *f, PyObject *text) {
     uint16_t s = 0;
     for (Py_ssize_t k = 0; k < len; k++) {
         s = delta[(size_t)s * nc + cls[b[k]]];
-        if (term[s] >= 0 || link[s]) nfound = mark(f, s, nfound, k, positions);
+        if (term[s] >= 0 || link[s]) nfound = mark(f, &m, s, nfound, k, positions);
     }
     Py_XDECREF(bytes);
     PyObject *found = PySet_New(NULL);
     PyObject *where = ascii ? PyDict_New() : (Py_INCREF(Py_None), Py_None);
     int failed = found == NULL || where == NULL;
     for (Py_ssize_t j = 0; j < nfound; j++) {
-        int32_t i = f->order[j];
+        int32_t i = m.order[j];
         PyObject *str = PyTuple_GET_ITEM(f->strings, i);
         if (!failed && PySet_Add(found, str) < 0) failed = 1;
         if (positions && f->slot[i] >= 0) {
             int32_t w = f->slot[i];
-            int32_t k = f->count[w];
+            int32_t k = m.count[w];
             if (!failed) {
                 PyObject *v;
                 if (k > MAX_POSITIONS) {
@@ -230,7 +239,7 @@ static PyObject *finder_scan(Finder *f, PyObject *text) {
                 } else {
                     v = PyList_New(k);
                     for (int32_t q = 0; v != NULL && q < k; q++) {
-                        PyObject *o = PyLong_FromLong(f->pos[(size_t)w * (MAX_POSITIONS + 1) + q]);
+                        PyObject *o = PyLong_FromLong(m.pos[(size_t)w * (MAX_POSITIONS + 1) + q]);
                         if (o == NULL) { Py_CLEAR(v); break; }
                         PyList_SET_ITEM(v, q, o);
                     }
@@ -238,10 +247,9 @@ static PyObject *finder_scan(Finder *f, PyObject *text) {
                 if (v == NULL || PyDict_SetItem(where, str, v) < 0) failed = 1;
                 Py_XDECREF(v);
             }
-            f->count[w] = 0;
         }
-        f->marked[i] = 0;
     }
+    PyMem_Free(m.marked); PyMem_Free(m.order); PyMem_Free(m.count); PyMem_Free(m.pos);
     if (failed) { Py_XDECREF(found); Py_XDECREF(where); return NULL; }
     PyObject *out = PyTuple_Pack(2, found, where);
     Py_DECREF(found);
