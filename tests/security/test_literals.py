@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import sysconfig
 
 import pytest
 from helpers import SECURITY_LABELS, security_texts
@@ -19,6 +21,14 @@ from watchkeeper.security.trigger import _positions
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 compiled_only = pytest.mark.skipif(literals.Finder is None, reason="the compiled finder was not built (no C compiler)")
+
+
+def test_the_finder_is_built_wherever_a_c_compiler_is():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the detectors look their pieces up one at a time")
+    assert literals.Finder is not None, "a C compiler is present but watchkeeper.security._literals was not built"
+    assert literals.COMPILED
 
 
 def _plain(strings: list[str], wanted: list[str], text: str):
