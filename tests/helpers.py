@@ -85,13 +85,19 @@ def security_texts(name: str) -> list[str]:
         return [json.loads(line)["text"] for line in fh]
 
 
+def on_and_off(switch, fn, text):
+    """(as the fast path ``switch`` is, with it off) answers of ``fn`` for ``text``; ``switch`` turns a fast
+    path on or off and returns its previous setting (``textfacts.set_enabled``, ``literals.set_compiled``)."""
+    prev = switch(False)
+    try:
+        slow = fn(text)
+    finally:
+        switch(prev)
+    return fn(text), slow
+
+
 def gated_and_ungated(fn, text):
     """(with the security fast-path gates, without them) answers of ``fn`` for ``text``."""
     from watchkeeper.security import textfacts
 
-    prev = textfacts.set_enabled(False)
-    try:
-        slow = fn(text)
-    finally:
-        textfacts.set_enabled(prev)
-    return fn(text), slow
+    return on_and_off(textfacts.set_enabled, fn, text)

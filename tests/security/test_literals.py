@@ -7,7 +7,7 @@ import shutil
 import sysconfig
 
 import pytest
-from helpers import SECURITY_LABELS, security_texts
+from helpers import SECURITY_LABELS, on_and_off, security_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -145,12 +145,7 @@ def _everything(text: str):
 
 
 def _compiled_and_plain(text: str):
-    prev = literals.set_compiled(False)
-    try:
-        plain = _everything(text)
-    finally:
-        literals.set_compiled(prev)
-    return _everything(text), plain
+    return on_and_off(literals.set_compiled, _everything, text)
 
 
 @compiled_only
