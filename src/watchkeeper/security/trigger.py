@@ -7,7 +7,9 @@ for every feature whose anchor words are present, the positions of those anchors
 then matched only in windows around those positions (see ``Feature.search``).
 
 Anchors are necessary conditions: a feature whose anchors are all absent cannot match, so this
-pass never changes a verdict, it only skips work.
+pass never changes a verdict, it only skips work. Where the compiled literal scan ran on an ASCII view
+(``literals.py``), the anchors that occur and their positions come from that scan instead, and the
+word lookup above is one key test per anchor found.
 """
 
 from __future__ import annotations
