@@ -257,24 +257,10 @@ static PyObject *finder_scan(Finder *f, PyObject *text) {
     return out;
 }
 
-static PyObject *finder_get_strings(Finder *f, void *closure) {
-    if (f->strings == NULL) Py_RETURN_NONE;
-    Py_INCREF(f->strings);
-    return f->strings;
-}
-
-static PyObject *finder_get_states(Finder *f, void *closure) { return PyLong_FromLong(f->nstates); }
-
 static PyMethodDef finder_methods[] = {
     {"scan", (PyCFunction)finder_scan, METH_O,
      "scan(text) -> (found, positions): the strings that occur in text; for ASCII text the offsets where each wanted one begins (None past 16)."},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef finder_getset[] = {
-    {"strings", (getter)finder_get_strings, NULL, "the strings looked for", NULL},
-    {"states", (getter)finder_get_states, NULL, "states of the automaton", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyTypeObject FinderType = {
@@ -285,7 +271,6 @@ static PyTypeObject FinderType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Finder(strings, wanted=()): which of strings occur in a text, in one pass (see scan).",
     .tp_methods = finder_methods,
-    .tp_getset = finder_getset,
     .tp_init = (initproc)finder_init,
     .tp_new = PyType_GenericNew,
 };

@@ -57,7 +57,7 @@ class Literals:
             try:
                 self._finder = Finder(self.strings, [index[s] for s in dict.fromkeys(wanted) if s in index])
             except (ValueError, MemoryError):  # too many states: the plain path
-                self._finder = None
+                pass
 
     def scan(self, text: str) -> tuple[set[str] | Lazy, dict[str, list[int] | None] | None]:
         """``(found, positions)``: ``found`` answers ``s in found`` for the strings given (a set of
